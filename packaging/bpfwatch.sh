@@ -1,0 +1,25 @@
+#!/bin/sh
+# bpfwatch launcher: runs the packaged application with the JVM flags the daemon is tuned for.
+# From a build it runs target/quarkus-app; installed, /usr/lib/bpfwatch.
+set -e
+here=$(dirname "$(readlink -f "$0")")
+if [ -n "$BPFWATCH_APP_DIR" ]; then
+    app=$BPFWATCH_APP_DIR
+elif [ -f "$here/quarkus-app/quarkus-run.jar" ]; then
+    app=$here/quarkus-app
+else
+    app=/usr/lib/bpfwatch
+fi
+if [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java=$JAVA_HOME/bin/java; else java=java; fi
+
+# Small heap and serial GC: the daemon keeps little state and its hot path allocates one
+# object per event. check/probe/version only need to start fast.
+case "$1" in
+    run) flags="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m -Xss512k" ;;
+    *)   flags="-Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto" ;;
+esac
+# JNA unpacks its native stub into a temp dir; make it one the service may write.
+jna_tmp=${BPFWATCH_JNA_TMPDIR:-${TMPDIR:-/tmp}}
+
+exec "$java" $flags -Djna.tmpdir="$jna_tmp" -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
+    $BPFWATCH_JAVA_OPTS -jar "$app/quarkus-run.jar" "$@"

@@ -1,0 +1,60 @@
+package io.bpfwatch.cli;
+
+import io.bpfwatch.Version;
+import io.bpfwatch.config.ConfigError;
+import io.bpfwatch.config.ConfigException;
+import io.bpfwatch.config.ConfigLoader;
+import io.bpfwatch.config.DaemonConfig;
+import io.bpfwatch.kernel.Kernel;
+import io.bpfwatch.monitor.Availability;
+import io.bpfwatch.monitor.MonitorCatalog;
+import io.bpfwatch.monitor.MonitorConfig;
+import io.bpfwatch.monitor.MonitorType;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/** check, probe and version: quick, no HTTP port, no BPF programs loaded. */
+public final class Commands {
+    private Commands() {}
+
+    public static int check(Path file, MonitorCatalog catalog, PrintStream out, PrintStream err) {
+        try {
+            DaemonConfig c = new ConfigLoader(catalog).load(file);
+            long enabled = c.monitors().values().stream().filter(MonitorConfig::enabled).count();
+            out.printf("%s: OK (%d monitor%s enabled: %s; logs in %s; http on %s)%n", file, enabled, enabled == 1 ? "" : "s",
+                    String.join(", ", c.monitors().values().stream().filter(MonitorConfig::enabled).map(MonitorConfig::name).toList()),
+                    c.logs().dir(), c.http().listen());
+            return 0;
+        } catch (ConfigException e) {
+            for (ConfigError error : e.errors()) err.println(error);
+            return 1;
+        }
+    }
+
+    public static int version(PrintStream out) {
+        out.println("bpfwatch " + Version.get());
+        out.println("libbpf " + Kernel.libbpfVersion());
+        out.println("kernel " + Kernel.system().release());
+        out.println("java " + System.getProperty("java.version"));
+        return 0;
+    }
+
+    public static int probe(MonitorCatalog catalog, PrintStream out) {
+        Kernel k = Kernel.system();
+        out.println("kernel " + k.release() + ", libbpf " + Kernel.libbpfVersion());
+        out.printf("  BTF %s, tracefs %s, kprobes %s%n", k.hasVmlinuxBtf() ? "yes" : "no",
+                k.tracefsEvents().isPresent() ? "yes" : "no", k.kprobesSupported() ? "yes" : "no");
+        String libbpf = Kernel.libbpfProblem();
+        if (libbpf != null) out.println("  " + libbpf);
+        for (MonitorType t : catalog.all()) {
+            Availability a = t.probe(k, null);
+            if (a instanceof Availability.Supported s) {
+                out.printf("%-10s supported: %s%n", t.name(), s.strategy());
+            } else {
+                out.printf("%-10s unavailable: %s%n", t.name(), ((Availability.Unsupported) a).reason());
+            }
+        }
+        return 0;
+    }
+}

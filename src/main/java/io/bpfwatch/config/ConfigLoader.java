@@ -1,0 +1,241 @@
+package io.bpfwatch.config;
+
+import io.bpfwatch.monitor.MonitorCatalog;
+import io.bpfwatch.monitor.MonitorConfig;
+import io.bpfwatch.monitor.MonitorSettings;
+import io.bpfwatch.monitor.MonitorType;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads and validates bpfwatch.yaml. Every problem is reported with the file, line and column
+ * it is at, all of them in one pass; a file with any problem yields no config at all, so a bad
+ * reload changes nothing.
+ */
+public final class ConfigLoader {
+    public static final Path DEFAULT_PATH = Path.of("/etc/bpfwatch/bpfwatch.yaml");
+    private static final long MAX_BYTES = 1 << 20;
+
+    private final MonitorCatalog catalog;
+
+    public ConfigLoader(MonitorCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    /** --config, else $BPFWATCH_CONFIG, else /etc/bpfwatch/bpfwatch.yaml. */
+    public static Path resolvePath(String fromArgs) {
+        if (fromArgs != null) return Path.of(fromArgs);
+        String env = System.getenv("BPFWATCH_CONFIG");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        return DEFAULT_PATH;
+    }
+
+    public DaemonConfig load(Path file) throws ConfigException {
+        String label = file.toString();
+        Problems problems = new Problems(label);
+        byte[] bytes;
+        try {
+            if (Files.size(file) > MAX_BYTES) {
+                problems.at(1, 1, "the file is over 1 MiB; that is not a bpfwatch config");
+                throw new ConfigException(problems.sorted());
+            }
+            bytes = Files.readAllBytes(file);
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+                problems.at(1, 1, "refusing a world-writable config file: anyone could change what is monitored (chmod o-w " + label + ")");
+                throw new ConfigException(problems.sorted());
+            }
+        } catch (NoSuchFileException e) {
+            problems.at(1, 1, "no such file");
+            throw new ConfigException(problems.sorted());
+        } catch (IOException e) {
+            problems.at(1, 1, "cannot read the file: " + e.getMessage());
+            throw new ConfigException(problems.sorted());
+        } catch (UnsupportedOperationException e) {
+            bytes = null;
+        }
+        if (bytes == null) {
+            try {
+                bytes = Files.readAllBytes(file);
+            } catch (IOException e) {
+                problems.at(1, 1, "cannot read the file: " + e.getMessage());
+                throw new ConfigException(problems.sorted());
+            }
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            problems.at(1, 1, "the file is not UTF-8 text");
+            throw new ConfigException(problems.sorted());
+        }
+        return parse(label, text);
+    }
+
+    public DaemonConfig parse(String label, String text) throws ConfigException {
+        Problems problems = new Problems(label);
+        Node root;
+        try {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            options.setMaxAliasesForCollections(20);
+            options.setNestingDepthLimit(20);
+            options.setCodePointLimit((int) MAX_BYTES);
+            root = new Yaml(options).compose(new StringReader(text));
+        } catch (MarkedYAMLException e) {
+            String msg = e.getProblem() == null ? "invalid YAML" : e.getProblem();
+            if (e.getContext() != null) msg = msg + " (" + e.getContext() + ")";
+            problems.at(e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark(), "YAML syntax: " + msg);
+            throw new ConfigException(problems.sorted());
+        } catch (YAMLException e) {
+            problems.at(1, 1, "YAML: " + e.getMessage());
+            throw new ConfigException(problems.sorted());
+        }
+
+        Section top;
+        if (root == null || (root instanceof ScalarNode s && s.getValue().isEmpty())) {
+            top = Section.absent(problems, "");
+        } else if (!(root instanceof MappingNode)) {
+            problems.at(root, "the file must be a mapping with http, logs and monitors sections, not " + Section.describe(root));
+            throw new ConfigException(problems.sorted());
+        } else {
+            top = new Section(problems, "", root);
+        }
+
+        HttpConfig http = http(top.section("http"));
+        LogsConfig logs = logs(top.section("logs"));
+        Map<String, MonitorConfig> monitors = monitors(top.section("monitors"));
+        top.finish();
+        if (problems.any()) throw new ConfigException(problems.sorted());
+        return new DaemonConfig(label, http, logs, monitors);
+    }
+
+    private HttpConfig http(Section s) {
+        Optional<Node> listen = s.take("listen");
+        HttpConfig http = HttpConfig.DEFAULT;
+        if (listen.isPresent()) {
+            Node n = listen.get();
+            if (!(n instanceof ScalarNode sc)) {
+                s.problems().at(n, "http.listen must be HOST:PORT like 127.0.0.1:9476 or [::1]:9476, not " + Section.describe(n));
+            } else {
+                http = listen(s, sc);
+            }
+        }
+        s.finish();
+        return http;
+    }
+
+    private static HttpConfig listen(Section s, ScalarNode n) {
+        String v = n.getValue().trim();
+        String host;
+        String port;
+        if (v.startsWith("[")) {
+            int close = v.indexOf(']');
+            if (close < 0 || close + 1 >= v.length() || v.charAt(close + 1) != ':') {
+                s.problems().at(n, "http.listen: '" + v + "' is not [IPV6]:PORT");
+                return HttpConfig.DEFAULT;
+            }
+            host = v.substring(1, close);
+            port = v.substring(close + 2);
+        } else {
+            int colon = v.lastIndexOf(':');
+            if (colon < 0 || v.indexOf(':') != colon) {
+                s.problems().at(n, "http.listen: '" + v + "' is not HOST:PORT (write IPv6 as [::1]:9476)");
+                return HttpConfig.DEFAULT;
+            }
+            host = v.substring(0, colon);
+            port = v.substring(colon + 1);
+        }
+        if (host.isEmpty()) host = "0.0.0.0";
+        if (!host.equals("localhost") && IpAddress.parse(host) == null) {
+            s.problems().at(n, "http.listen: '" + host + "' is not an IP address (or localhost)");
+            return HttpConfig.DEFAULT;
+        }
+        if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65535) {
+            s.problems().at(n, "http.listen: port '" + port + "' is not a number from 0 to 65535");
+            return HttpConfig.DEFAULT;
+        }
+        return new HttpConfig(host, Integer.parseInt(port));
+    }
+
+    private LogsConfig logs(Section s) {
+        String dir = s.string("dir", LogsConfig.DEFAULT_DIR.toString());
+        Path path = LogsConfig.DEFAULT_DIR;
+        if (dir.isBlank()) {
+            s.problems().at(s.keyNode("dir"), "logs.dir must not be empty");
+        } else if (dir.indexOf('\0') >= 0) {
+            s.problems().at(s.keyNode("dir"), "logs.dir contains a NUL byte");
+        } else {
+            path = Path.of(dir);
+        }
+        LogsConfig.Rotation rotation = LogsConfig.Rotation.DEFAULT;
+        Optional<Node> r = s.take("rotate");
+        if (r.isPresent()) {
+            Node n = r.get();
+            if (n instanceof ScalarNode sc) {
+                if (sc.getValue().equals("external")) {
+                    rotation = LogsConfig.Rotation.EXTERNAL;
+                } else {
+                    s.problems().at(n, "logs.rotate must be 'external' or a mapping {max-size, keep, compress}, not " + Section.describe(n));
+                }
+            } else if (n instanceof MappingNode) {
+                Section rs = new Section(s.problems(), "logs.rotate", n);
+                long max = rs.size("max-size", LogsConfig.Rotation.DEFAULT.maxSize(), 4L << 10, 1L << 40);
+                long keep = rs.integer("keep", LogsConfig.Rotation.DEFAULT.keep(), 0, 1000);
+                boolean compress = rs.bool("compress", LogsConfig.Rotation.DEFAULT.compress());
+                rs.finish();
+                rotation = new LogsConfig.Rotation(false, max, (int) keep, compress);
+            } else {
+                s.problems().at(n, "logs.rotate must be 'external' or a mapping {max-size, keep, compress}, not " + Section.describe(n));
+            }
+        }
+        s.finish();
+        return new LogsConfig(path, rotation);
+    }
+
+    private Map<String, MonitorConfig> monitors(Section s) {
+        Map<String, MonitorConfig> out = new LinkedHashMap<>();
+        for (String name : s.keys()) {
+            Optional<MonitorType> type = catalog.get(name);
+            if (type.isEmpty()) continue; // finish() reports it, with a suggestion
+            Section m = s.section(name);
+            boolean enabled = m.bool("enabled", true);
+            long ring = m.size("ring-buffer", MonitorConfig.DEFAULT_RING_BUFFER, 64L << 10, 256L << 20);
+            if (m.has("ring-buffer") && Long.bitCount(ring) != 1) {
+                s.problems().at(m.keyNode("ring-buffer"), "monitors." + name + ".ring-buffer must be a power of two (e.g. 4MiB, 8MiB, 16MiB)");
+            }
+            MonitorSettings settings = type.get().parse(m);
+            m.finish();
+            out.put(name, new MonitorConfig(name, enabled, (int) ring, settings));
+        }
+        s.finish();
+        return out;
+    }
+
+    /** Names a config may list under monitors (for messages). */
+    public List<String> monitorNames() {
+        return catalog.names();
+    }
+}

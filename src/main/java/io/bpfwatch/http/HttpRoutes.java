@@ -1,0 +1,94 @@
+package io.bpfwatch.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfwatch.Daemon;
+import io.bpfwatch.supervise.MonitorStatus;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.time.Instant;
+
+/**
+ * /monitors, /health/live, /health/ready and a small index; /metrics is Micrometer's.
+ * Handlers only read snapshots: they never wait on the supervisor.
+ */
+@ApplicationScoped
+public class HttpRoutes {
+    private static final JsonFactory JSON = new JsonFactory();
+
+    void routes(@Observes Router router) {
+        router.get("/").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; charset=utf-8")
+                .end("bpfwatch\n\n/metrics        Prometheus metrics\n/monitors       each monitor's state (JSON)\n"
+                        + "/health/live    200 while the event loops run\n/health/ready   200 once every enabled monitor is attached or known unavailable\n"));
+        router.get("/monitors").handler(this::monitors);
+        router.get("/health/live").handler(ctx -> health(ctx, DaemonHolder.get() != null && DaemonHolder.get().live(), "live"));
+        router.get("/health/ready").handler(ctx -> health(ctx, DaemonHolder.get() != null && DaemonHolder.get().ready(), "ready"));
+    }
+
+    private void health(RoutingContext ctx, boolean ok, String what) {
+        Daemon d = DaemonHolder.get();
+        ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json")
+                .end("{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"check\":\"" + what + "\""
+                        + (d != null ? ",\"summary\":" + quote(d.statusLine()) : "") + "}\n");
+    }
+
+    private void monitors(RoutingContext ctx) {
+        Daemon d = DaemonHolder.get();
+        if (d == null) {
+            ctx.response().setStatusCode(503).putHeader("content-type", "application/json").end("{\"monitors\":[],\"starting\":true}\n");
+            return;
+        }
+        try {
+            ctx.response().putHeader("content-type", "application/json").end(monitorsJson(d));
+        } catch (IOException e) {
+            ctx.fail(e);
+        }
+    }
+
+    public static String monitorsJson(Daemon d) throws IOException {
+        StringWriter w = new StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(w).useDefaultPrettyPrinter()) {
+            g.writeStartObject();
+            g.writeBooleanField("ready", d.ready());
+            g.writeStringField("config", d.config().file());
+            g.writeArrayFieldStart("monitors");
+            for (MonitorStatus s : d.status()) {
+                g.writeStartObject();
+                g.writeStringField("name", s.name());
+                g.writeStringField("state", s.state().label());
+                g.writeStringField("since", s.since().toString());
+                g.writeNumberField("restarts", s.restarts());
+                g.writeStringField("strategy", s.strategy());
+                g.writeArrayFieldStart("attach_points");
+                for (String p : s.attachPoints()) g.writeString(p);
+                g.writeEndArray();
+                g.writeStringField("last_error", s.lastError());
+                g.writeStringField("last_error_at", s.lastErrorAt() == null ? null : s.lastErrorAt().toString());
+                g.writeStringField("next_attempt", s.nextAttempt() == null ? null : s.nextAttempt().toString());
+                g.writeNumberField("events", s.events());
+                g.writeStringField("log", s.log());
+                g.writeStringField("log_problem", s.logProblem());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeStringField("time", Instant.now().toString());
+            g.writeEndObject();
+        }
+        return w + "\n";
+    }
+
+    private static String quote(String s) {
+        StringWriter w = new StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(w)) {
+            g.writeString(s);
+        } catch (IOException e) {
+            return "\"\"";
+        }
+        return w.toString();
+    }
+}

@@ -1,0 +1,121 @@
+package io.bpfwatch.kernel;
+
+import io.bpfwatch.libbpf.Errno;
+import io.bpfwatch.libbpf.LibBpf;
+import io.bpfwatch.libbpf.LibC;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the running kernel offers, asked the cheap way (files under /sys), so monitors can
+ * decide between hooks and say precisely why they cannot run. Answers about things that can
+ * appear later (modules, tracefs) are not cached; the supervisor re-asks while unavailable.
+ */
+public final class Kernel {
+    private static final Logger LOG = Logger.getLogger(Kernel.class);
+    private static final Path TRACEFS = Path.of("/sys/kernel/tracing");
+    private static final Path DEBUGFS_TRACING = Path.of("/sys/kernel/debug/tracing");
+    private static final Kernel SYSTEM = new Kernel(Path.of("/"));
+
+    private final Path root;
+    private volatile boolean mountTried;
+
+    Kernel(Path root) {
+        this.root = root;
+    }
+
+    public static Kernel system() {
+        return SYSTEM;
+    }
+
+    public String release() {
+        return System.getProperty("os.version", "unknown");
+    }
+
+    /** libbpf's version, or why it cannot be used. */
+    public static String libbpfVersion() {
+        if (LibBpf.loadFailure() != null) return "unavailable (" + LibBpf.loadFailure().getMessage() + ")";
+        return LibBpf.libbpf_version_string();
+    }
+
+    /** Null if this libbpf can be used, else why not. */
+    public static String libbpfProblem() {
+        if (LibBpf.loadFailure() != null) {
+            return "libbpf 1.x cannot be loaded (install Debian's libbpf1): " + LibBpf.loadFailure().getMessage();
+        }
+        int major = LibBpf.libbpf_major_version();
+        if (major < 1) return "libbpf " + LibBpf.libbpf_version_string() + " is too old: bpfwatch needs libbpf 1.x";
+        return null;
+    }
+
+    /** The tracefs events directory, mounting tracefs first if nothing has. */
+    public Optional<Path> tracefsEvents() {
+        Path t = root.resolve(TRACEFS.toString().substring(1));
+        if (Files.isDirectory(t.resolve("events"))) return Optional.of(t.resolve("events"));
+        Path d = root.resolve(DEBUGFS_TRACING.toString().substring(1));
+        if (Files.isDirectory(d.resolve("events"))) return Optional.of(d.resolve("events"));
+        if (!mountTried && root.equals(Path.of("/"))) {
+            mountTried = true;
+            if (LibC.mount("nodev", TRACEFS.toString(), "tracefs", 0, null) == 0) {
+                LOG.infof("mounted tracefs on %s (tracepoints need it)", TRACEFS);
+                if (Files.isDirectory(t.resolve("events"))) return Optional.of(t.resolve("events"));
+            } else {
+                LOG.warnf("tracefs is not mounted and mounting it on %s failed: %s", TRACEFS, Errno.name(LibC.errno()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether tracepoint CATEGORY:NAME exists; the reason in words if not. */
+    public Optional<String> missingTracepoint(String category, String name) {
+        Optional<Path> events = tracefsEvents();
+        if (events.isEmpty()) return Optional.of("tracefs is not mounted on /sys/kernel/tracing and cannot be mounted");
+        if (Files.isDirectory(events.get().resolve(category).resolve(name))) return Optional.empty();
+        return Optional.of("this kernel has no tracepoint " + category + ":" + name);
+    }
+
+    /** The first missing tracepoint of several ("cat/name" each), if any. */
+    public Optional<String> missingTracepoints(List<String> tracepoints) {
+        for (String tp : tracepoints) {
+            String[] p = tp.split("/", 2);
+            Optional<String> m = missingTracepoint(p[0], p[1]);
+            if (m.isPresent()) return m;
+        }
+        return Optional.empty();
+    }
+
+    public boolean hasVmlinuxBtf() {
+        return Files.isReadable(root.resolve("sys/kernel/btf/vmlinux"));
+    }
+
+    public boolean moduleLoaded(String module) {
+        return Files.isDirectory(root.resolve("sys/module").resolve(module));
+    }
+
+    public boolean hasModuleBtf(String module) {
+        return Files.isReadable(root.resolve("sys/kernel/btf").resolve(module));
+    }
+
+    /** Kprobes need CONFIG_KPROBES: the kprobe PMU or tracefs kprobe_events exists. */
+    public boolean kprobesSupported() {
+        if (Files.exists(root.resolve("sys/bus/event_source/devices/kprobe/type"))) return true;
+        return tracefsEvents().map(e -> Files.exists(e.getParent().resolve("kprobe_events"))).orElse(false);
+    }
+
+    /** Whether a kernel function can be probed (listed in available_filter_functions). */
+    public boolean traceableFunction(String function) {
+        Optional<Path> events = tracefsEvents();
+        if (events.isEmpty()) return false;
+        Path list = events.get().getParent().resolve("available_filter_functions");
+        try (var lines = Files.lines(list)) {
+            return lines.anyMatch(l -> l.equals(function) || l.startsWith(function + " "));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
+    }
+}

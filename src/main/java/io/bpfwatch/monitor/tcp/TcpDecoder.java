@@ -1,0 +1,49 @@
+package io.bpfwatch.monitor.tcp;
+
+import io.bpfwatch.event.EventHeader;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Decodes {@code struct tcp_event} (monitors/tcp/tcp.h). Offsets are checked against the
+ * compiled object's BTF by TcpEventLayoutTest.
+ */
+public final class TcpDecoder {
+    public static final int FAMILY = 40, SPORT = 42, DPORT = 44, TRIGGER = 46, SADDR = 48, DADDR = 64;
+    public static final int SIZE = 80;
+    public static final int AF_INET = 2, AF_INET6 = 10;
+
+    private final EventHeader header;
+    private final TcpAlertRules rules;
+
+    public TcpDecoder(EventHeader header, TcpAlertRules rules) {
+        this.header = header;
+        this.rules = rules;
+    }
+
+    /** The event, or null if the record is malformed ({@link #problem} says why). */
+    public TcpEvent decode(ByteBuffer b, int off, int len) {
+        if (len < SIZE) {
+            problem = "tcp record of " + len + " bytes, expected " + SIZE;
+            return null;
+        }
+        int family = b.getShort(off + FAMILY) & 0xffff;
+        boolean v6;
+        if (family == AF_INET) {
+            v6 = false;
+        } else if (family == AF_INET6) {
+            v6 = true;
+        } else {
+            problem = "tcp record with address family " + family;
+            return null;
+        }
+        byte[] addrs = new byte[32];
+        int n = v6 ? 16 : 4;
+        b.get(off + SADDR, addrs, 0, n);
+        b.get(off + DADDR, addrs, 16, n);
+        int dport = b.getShort(off + DPORT) & 0xffff;
+        return new TcpEvent(header, b, off, v6, addrs, rules.match(addrs, 16, n, dport));
+    }
+
+    public String problem;
+}

@@ -1,0 +1,333 @@
+package io.bpfwatch.sink;
+
+import io.bpfwatch.config.LogsConfig;
+import io.bpfwatch.event.Event;
+import io.bpfwatch.event.JsonLineEncoder;
+import io.micrometer.core.instrument.Counter;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One monitor's JSON-lines file ({@code <dir>/<monitor>.log}) and the thread that writes it.
+ *
+ * The reader thread hands events over through a bounded queue and never blocks: a full queue
+ * drops the event and counts it ({@code stage="queue"}). The writer encodes a batch and writes
+ * it with one write(2); if the write fails part way (disk full), the file is cut back to the
+ * last complete line and the rest of the batch is counted ({@code stage="write"}), so the file
+ * never holds a split line and every event is either in the file or counted.
+ * Before each write the writer checks the path still names its open file: a deleted folder or
+ * an external rename is noticed before anything is written into an unlinked file.
+ */
+public final class EventLog implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(EventLog.class);
+    private static final int BATCH = 4096;
+    private static final long RETRY_OPEN_NANOS = 1_000_000_000L;
+
+    private final String monitor;
+    private final ArrayBlockingQueue<Event> queue;
+    private final Counter lostQueue;
+    private final Counter lostWrite;
+    private final Thread writer;
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong processed = new AtomicLong();
+    private final AtomicLong linesWritten = new AtomicLong();
+    private volatile LogsConfig config;
+    private volatile boolean reopenRequested;
+    private volatile boolean closing;
+    private volatile String problem;
+
+    // writer thread only
+    private final JsonLineEncoder encoder = new JsonLineEncoder();
+    private final Archives archives = new Archives();
+    private int[] lineEnds = new int[BATCH];
+    private FileChannel channel;
+    private Path openPath;
+    private Object openKey;
+    private long size;
+    private long nextOpenAttempt;
+
+    public EventLog(String monitor, LogsConfig config, int capacity, Counter lostQueue, Counter lostWrite) {
+        this.monitor = monitor;
+        this.config = config;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.lostQueue = lostQueue;
+        this.lostWrite = lostWrite;
+        this.writer = new Thread(this::run, "bpfwatch-" + monitor + "-writer");
+        this.writer.setDaemon(true);
+        this.writer.start();
+    }
+
+    public String monitor() {
+        return monitor;
+    }
+
+    public Path path() {
+        return config.dir().resolve(monitor + ".log");
+    }
+
+    /** Hands an event to the writer; never blocks. False (and counted) if the queue is full. */
+    public boolean offer(Event e) {
+        if (queue.offer(e)) {
+            accepted.incrementAndGet();
+            return true;
+        }
+        lostQueue.increment();
+        return false;
+    }
+
+    /** Reopen the file before the next write (SIGHUP, after logrotate renamed it). */
+    public void reopen() {
+        reopenRequested = true;
+    }
+
+    /** New directory or rotation settings; applied before the next write. */
+    public void reconfigure(LogsConfig c) {
+        if (!c.equals(config)) {
+            config = c;
+            reopenRequested = true;
+        }
+    }
+
+    public long linesWritten() {
+        return linesWritten.get();
+    }
+
+    public int queued() {
+        return queue.size();
+    }
+
+    /** The current write problem, or null when writing works. */
+    public String problem() {
+        return problem;
+    }
+
+    /** Waits until every accepted event is written or counted as lost. */
+    public boolean awaitDrained(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (processed.get() < accepted.get()) {
+            if (System.nanoTime() > deadline) return false;
+            Thread.sleep(2);
+        }
+        return true;
+    }
+
+    /** Waits for background compression of rotated files. */
+    public void awaitArchives() {
+        archives.awaitCompression();
+    }
+
+    /** Writes what is queued, closes the file. The caller has stopped offering. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            writer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        archives.awaitCompression();
+    }
+
+    private void run() {
+        List<Event> batch = new ArrayList<>(BATCH);
+        while (true) {
+            Event first;
+            try {
+                first = queue.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                first = null;
+                closing = true;
+            }
+            if (first == null) {
+                if (closing && queue.isEmpty()) break;
+                try {
+                    idle();
+                } catch (RuntimeException e) {
+                    problem("unexpected failure: " + e);
+                    closeChannel();
+                }
+                continue;
+            }
+            batch.add(first);
+            queue.drainTo(batch, BATCH - 1);
+            try {
+                write(batch);
+            } catch (Throwable t) {
+                // never let the writer die: count what could not be written
+                lostWrite.increment(batch.size());
+                problem("unexpected failure: " + t);
+                closeChannel();
+            }
+            processed.addAndGet(batch.size());
+            batch.clear();
+        }
+        closeChannel();
+    }
+
+    private void idle() {
+        if (reopenRequested || (channel != null && !stillOurs())) {
+            reopenRequested = false;
+            closeChannel();
+            tryOpen(System.nanoTime());
+        }
+    }
+
+    private void write(List<Event> batch) {
+        encoder.reset();
+        if (lineEnds.length < batch.size()) lineEnds = new int[batch.size()];
+        int n = 0;
+        int unencodable = 0;
+        for (Event e : batch) {
+            int before = encoder.size();
+            try {
+                lineEnds[n] = encoder.append(e);
+                n++;
+            } catch (Exception ex) {
+                encoder.truncate(before);
+                unencodable++;
+                LOG.errorf(ex, "%s: could not encode a %s event", monitor, e.event());
+            }
+        }
+        if (unencodable > 0) lostWrite.increment(unencodable);
+        if (n == 0) return;
+
+        if (!ensureOpen()) {
+            lostWrite.increment(n);
+            return;
+        }
+        ByteBuffer buf = ByteBuffer.wrap(encoder.array(), 0, encoder.size());
+        long start = size;
+        try {
+            while (buf.hasRemaining()) channel.write(buf);
+            size += encoder.size();
+            linesWritten.addAndGet(n);
+            if (problem != null) recovered();
+        } catch (IOException ex) {
+            int done = buf.position();
+            int complete = 0;
+            while (complete < n && lineEnds[complete] <= done) complete++;
+            long keep = start + (complete == 0 ? 0 : lineEnds[complete - 1]);
+            try {
+                channel.truncate(keep);
+            } catch (IOException ignored) {
+                // the file is closed below; a later open appends after whatever is there
+            }
+            size = keep;
+            linesWritten.addAndGet(complete);
+            lostWrite.increment(n - complete);
+            problem("writing " + openPath + " failed: " + ex.getMessage());
+            closeChannel();
+            nextOpenAttempt = System.nanoTime() + RETRY_OPEN_NANOS;
+            return;
+        }
+        rotateIfDue();
+    }
+
+    private boolean ensureOpen() {
+        if (reopenRequested) {
+            reopenRequested = false;
+            closeChannel();
+        }
+        if (channel != null && !stillOurs()) closeChannel();
+        if (channel != null) return true;
+        long now = System.nanoTime();
+        if (now - nextOpenAttempt < 0) return false;
+        return tryOpen(now);
+    }
+
+    private boolean tryOpen(long now) {
+        LogsConfig c = config;
+        Path p = c.dir().resolve(monitor + ".log");
+        try {
+            LogFiles.ensureDir(c.dir());
+            FileChannel ch = FileChannel.open(p, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(LogFiles.FILE_MODE));
+            channel = ch;
+            openPath = p;
+            openKey = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+            size = ch.size();
+            ch.position(size); // the only writer: appending by position keeps the file readable for the check below
+            if (size > 0 && !endsWithNewline(ch, size)) {
+                // a previous run died mid-line (kill -9): start on a fresh line
+                ch.write(ByteBuffer.wrap(new byte[] {'\n'}));
+                size++;
+            }
+            return true;
+        } catch (IOException ex) {
+            closeChannel();
+            problem("cannot open " + p + ": " + describe(ex));
+            nextOpenAttempt = now + RETRY_OPEN_NANOS;
+            return false;
+        }
+    }
+
+    private static boolean endsWithNewline(FileChannel ch, long size) throws IOException {
+        ByteBuffer one = ByteBuffer.allocate(1);
+        ch.read(one, size - 1);
+        return one.get(0) == '\n';
+    }
+
+    /** True while the configured path still names the file we hold open. */
+    private boolean stillOurs() {
+        try {
+            return Objects.equals(openKey, Files.readAttributes(openPath, BasicFileAttributes.class).fileKey());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void rotateIfDue() {
+        LogsConfig.Rotation r = config.rotation();
+        if (r.external() || size < r.maxSize()) return;
+        Path p = openPath;
+        closeChannel();
+        try {
+            archives.rotate(p, r.keep(), r.compress());
+        } catch (IOException ex) {
+            problem("rotating " + p + " failed: " + describe(ex));
+        }
+        tryOpen(System.nanoTime());
+    }
+
+    private void closeChannel() {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing buffered in user space: every write went straight to the kernel
+            }
+        }
+        channel = null;
+        openKey = null;
+    }
+
+    private void problem(String what) {
+        if (!what.equals(problem)) LOG.warnf("%s log: %s (events that cannot be written are counted in bpfwatch_events_lost_total{stage=\"write\"})", monitor, what);
+        problem = what;
+    }
+
+    private void recovered() {
+        LOG.infof("%s log: writing %s again", monitor, openPath);
+        problem = null;
+    }
+
+    private static String describe(IOException ex) {
+        if (ex instanceof NoSuchFileException) return "no such file or directory";
+        return ex.getClass().getSimpleName() + ": " + ex.getMessage();
+    }
+}

@@ -1,0 +1,321 @@
+package io.bpfwatch.supervise;
+
+import io.bpfwatch.config.DaemonConfig;
+import io.bpfwatch.config.LogsConfig;
+import io.bpfwatch.kernel.Kernel;
+import io.bpfwatch.monitor.Availability;
+import io.bpfwatch.monitor.BpfMonitor;
+import io.bpfwatch.monitor.EventOutput;
+import io.bpfwatch.monitor.MonitorCatalog;
+import io.bpfwatch.monitor.MonitorConfig;
+import io.bpfwatch.monitor.MonitorContext;
+import io.bpfwatch.monitor.MonitorMetrics;
+import io.bpfwatch.monitor.MonitorState;
+import io.bpfwatch.monitor.MonitorType;
+import io.bpfwatch.sink.EventLog;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps every configured monitor in its wanted state. All lifecycle work runs on one thread,
+ * so slots need no locks; readers see immutable snapshots. A monitor that fails to start or
+ * whose decoder throws goes to backoff and is retried (capped, jittered); one the kernel
+ * cannot run yet is re-probed every few seconds and starts by itself when it can. Nothing one
+ * monitor does affects another.
+ */
+public final class Supervisor implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Supervisor.class);
+    /** A run this long resets the backoff. */
+    private static final Duration STABLE = Duration.ofSeconds(60);
+
+    private final MonitorCatalog catalog;
+    private final Kernel kernel;
+    private final MeterRegistry registry;
+    private final Backoff backoff;
+    private final Duration reprobe;
+    private final int queueCapacity;
+    private final ScheduledExecutorService exec;
+    private final Map<String, Slot> slots = new LinkedHashMap<>();
+    private volatile List<MonitorStatus> snapshot = List.of();
+    private volatile long heartbeat = System.nanoTime();
+    private LogsConfig logs;
+    private boolean closed;
+
+    public Supervisor(MonitorCatalog catalog, Kernel kernel, MeterRegistry registry, Backoff backoff, Duration reprobe, int queueCapacity) {
+        this.catalog = catalog;
+        this.kernel = kernel;
+        this.registry = registry;
+        this.backoff = backoff;
+        this.reprobe = reprobe;
+        this.queueCapacity = queueCapacity;
+        this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bpfwatch-supervisor");
+            t.setDaemon(true);
+            return t;
+        });
+        for (MonitorType t : catalog.all()) slots.put(t.name(), new Slot(t, new MonitorMetrics(t.name(), registry)));
+        publish();
+        exec.scheduleWithFixedDelay(this::housekeeping, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Brings the running set in line with {@code config}: starts what is new or changed, stops
+     * what is gone or disabled, leaves the rest alone. Completes once every enabled monitor
+     * has had its first attempt (running, unavailable or in backoff).
+     */
+    public CompletableFuture<Void> apply(DaemonConfig config) {
+        return CompletableFuture.runAsync(() -> applyNow(config), exec);
+    }
+
+    private void applyNow(DaemonConfig config) {
+        if (closed) return;
+        logs = config.logs();
+        for (Slot s : slots.values()) if (s.log != null) s.log.reconfigure(logs);
+        for (Slot s : slots.values()) {
+            MonitorConfig wanted = config.monitors().get(s.type.name());
+            boolean enable = wanted != null && wanted.enabled();
+            if (!enable) {
+                if (s.state != MonitorState.DISABLED) {
+                    stopInstance(s);
+                    s.cancelPending();
+                    s.config = wanted;
+                    transition(s, MonitorState.DISABLED);
+                    LOG.infof("%s: disabled", s.name());
+                }
+                s.config = wanted;
+                continue;
+            }
+            if (s.state != MonitorState.DISABLED && Objects.equals(wanted, s.config)) continue;
+            if (s.state != MonitorState.DISABLED) LOG.infof("%s: config changed, restarting", s.name());
+            stopInstance(s);
+            s.cancelPending();
+            s.config = wanted;
+            s.failures = 0;
+            attempt(s, false);
+        }
+        publish();
+    }
+
+    private void attempt(Slot s, boolean afterFailure) {
+        if (closed || s.config == null || !s.config.enabled()) return;
+        s.cancelPending();
+        if (afterFailure) s.metrics.restarts.increment();
+        Availability a;
+        try {
+            a = s.type.probe(kernel, s.config.settings());
+        } catch (RuntimeException e) {
+            a = new Availability.Unsupported("probing failed: " + e);
+        }
+        if (a instanceof Availability.Unsupported u) {
+            if (s.state != MonitorState.UNAVAILABLE || !u.reason().equals(s.lastError)) {
+                LOG.infof("%s: unavailable: %s (checking again every %ss)", s.name(), u.reason(), reprobe.toSeconds());
+            }
+            s.error(u.reason());
+            s.strategy = null;
+            s.attachPoints = List.of();
+            transition(s, MonitorState.UNAVAILABLE);
+            s.schedule(exec, reprobe, () -> attempt(s, false));
+            publish();
+            return;
+        }
+        Availability.Supported sup = (Availability.Supported) a;
+        transition(s, MonitorState.STARTING);
+        publish();
+        if (s.log == null) s.log = new EventLog(s.name(), logs, queueCapacity, s.metrics.lostQueue, s.metrics.lostWrite);
+        BpfMonitor m = s.type.create(s.config, new MonitorContext(s.name(), registry, s.metrics, new EventOutput(s.metrics, s.log)));
+        try {
+            m.start(failure -> exec.execute(() -> onFailure(s, m, failure)));
+        } catch (Exception | Error e) {
+            failed(s, e);
+            return;
+        }
+        s.instance = m;
+        s.startedAt = System.nanoTime();
+        s.strategy = sup.strategy();
+        s.attachPoints = m.attachPoints();
+        transition(s, MonitorState.RUNNING);
+        LOG.infof("%s: running, attached to %s", s.name(), String.join(", ", s.attachPoints));
+        publish();
+    }
+
+    private void onFailure(Slot s, BpfMonitor m, Throwable failure) {
+        if (s.instance != m || closed) return; // stale: already stopped or replaced
+        LOG.errorf("%s: stopped after an error: %s", s.name(), failure);
+        failed(s, failure);
+    }
+
+    private void failed(Slot s, Throwable e) {
+        stopInstance(s);
+        s.failures++;
+        Duration delay = backoff.delay(s.failures);
+        String message = e.getMessage() != null ? e.getMessage() : e.toString();
+        s.error(message);
+        s.nextAttempt = Instant.now().plus(delay);
+        transition(s, MonitorState.BACKOFF);
+        LOG.warnf("%s: failed (%d in a row), retrying in %.1f s: %s", s.name(), s.failures, delay.toMillis() / 1000.0, message);
+        s.schedule(exec, delay, () -> attempt(s, true));
+        publish();
+    }
+
+    private void stopInstance(Slot s) {
+        BpfMonitor m = s.instance;
+        s.instance = null;
+        s.attachPoints = List.of();
+        if (m != null) m.stop();
+    }
+
+    private void transition(Slot s, MonitorState to) {
+        if (s.state != to) {
+            s.state = to;
+            s.since = Instant.now();
+        }
+        if (to != MonitorState.BACKOFF) s.nextAttempt = null;
+        s.metrics.state(to);
+    }
+
+    private void housekeeping() {
+        heartbeat = System.nanoTime();
+        if (closed) return;
+        for (Slot s : slots.values()) {
+            if (s.state != MonitorState.RUNNING || s.instance == null) continue;
+            if (s.failures > 0 && System.nanoTime() - s.startedAt > STABLE.toNanos()) s.failures = 0;
+            // a module can go away under a running monitor: re-probe every reprobe interval
+            if (System.nanoTime() - s.lastProbe > reprobe.toNanos()) {
+                s.lastProbe = System.nanoTime();
+                Availability a;
+                try {
+                    a = s.type.probe(kernel, s.config.settings());
+                } catch (RuntimeException e) {
+                    continue;
+                }
+                if (a instanceof Availability.Unsupported u) {
+                    LOG.warnf("%s: no longer available (%s), detaching", s.name(), u.reason());
+                    stopInstance(s);
+                    attempt(s, false);
+                }
+            }
+        }
+        publish();
+    }
+
+    /** SIGHUP: every log reopens its file before the next write. */
+    public void reopenLogs() {
+        exec.execute(() -> {
+            for (Slot s : slots.values()) if (s.log != null) s.log.reopen();
+        });
+    }
+
+    public List<MonitorStatus> status() {
+        return snapshot;
+    }
+
+    /** The supervisor loop and every running reader are alive. */
+    public boolean live() {
+        if (System.nanoTime() - heartbeat > 5_000_000_000L) return false;
+        for (Slot s : slots.values()) {
+            BpfMonitor m = s.instance;
+            if (m != null && !m.alive()) return false;
+        }
+        return true;
+    }
+
+    /** Test hook: the live instance of a monitor, if running. */
+    public BpfMonitor instance(String name) throws Exception {
+        return exec.submit(() -> slots.get(name).instance).get();
+    }
+
+    /** Test hook: a monitor's event log, once it has one. */
+    public EventLog log(String name) throws Exception {
+        return exec.submit(() -> slots.get(name).log).get();
+    }
+
+    /** Stops every monitor (detach, drain) and flushes every log. */
+    @Override
+    public void close() {
+        try {
+            exec.submit(() -> {
+                closed = true;
+                for (Slot s : slots.values()) {
+                    s.cancelPending();
+                    stopInstance(s);
+                }
+                for (Slot s : slots.values()) {
+                    if (s.log != null) s.log.close();
+                }
+                publish();
+            }).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.errorf("stopping monitors: %s", e);
+        } finally {
+            exec.shutdownNow();
+        }
+    }
+
+    private void publish() {
+        List<MonitorStatus> out = new ArrayList<>();
+        for (Slot s : slots.values()) {
+            out.add(new MonitorStatus(s.name(), s.state, s.since, (long) s.metrics.restarts.count(), s.strategy,
+                    List.copyOf(s.attachPoints), s.lastError, s.lastErrorAt, s.nextAttempt,
+                    (long) s.metrics.events.count(), s.log == null ? null : s.log.path().toString(),
+                    s.log == null ? null : s.log.problem()));
+        }
+        snapshot = List.copyOf(out);
+    }
+
+    private static final class Slot {
+        final MonitorType type;
+        final MonitorMetrics metrics;
+        MonitorConfig config;
+        MonitorState state = MonitorState.DISABLED;
+        Instant since = Instant.now();
+        String lastError;
+        Instant lastErrorAt;
+        Instant nextAttempt;
+        String strategy;
+        List<String> attachPoints = List.of();
+        BpfMonitor instance;
+        EventLog log;
+        int failures;
+        long startedAt;
+        long lastProbe = System.nanoTime();
+        ScheduledFuture<?> pending;
+
+        Slot(MonitorType type, MonitorMetrics metrics) {
+            this.type = type;
+            this.metrics = metrics;
+            metrics.state(MonitorState.DISABLED);
+        }
+
+        String name() {
+            return type.name();
+        }
+
+        void error(String message) {
+            lastError = message;
+            lastErrorAt = Instant.now();
+        }
+
+        void schedule(ScheduledExecutorService exec, Duration delay, Runnable r) {
+            cancelPending();
+            pending = exec.schedule(r, delay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        void cancelPending() {
+            if (pending != null) pending.cancel(false);
+            pending = null;
+        }
+    }
+}

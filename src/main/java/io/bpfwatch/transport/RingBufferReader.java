@@ -1,0 +1,126 @@
+package io.bpfwatch.transport;
+
+import com.sun.jna.Pointer;
+import io.bpfwatch.libbpf.BpfException;
+import io.bpfwatch.libbpf.LibC;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Reads a BPF ring buffer (BPF_MAP_TYPE_RINGBUF) straight from its memory mapping: no libbpf
+ * and no JNA call per record. Layout (kernel/bpf/ringbuf.c): the consumer position page at
+ * offset 0 (read-write), then the producer position page and the data area mapped twice in a
+ * row (read-only), so a record that wraps is still contiguous. Each record has an 8-byte
+ * header: length, BUSY bit 31 (being written), DISCARD bit 30; records are 8-byte aligned.
+ * Positions are read with acquire and the consumer position is written with release, as
+ * libbpf's ring_buffer__consume does. One consumer thread per ring.
+ */
+public final class RingBufferReader implements AutoCloseable {
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+    private static final int BUSY = 1 << 31, DISCARD = 1 << 30, HEADER = 8;
+
+    /** Called once per record with the payload at {@code data[offset, offset+length)}. */
+    @FunctionalInterface
+    public interface RecordHandler {
+        void onRecord(ByteBuffer data, int offset, int length);
+    }
+
+    private final String label;
+    private final int pageSize;
+    private final long size;
+    private final long mask;
+    private Pointer consumerMap;
+    private Pointer producerMap;
+    private final ByteBuffer consumer;
+    private final ByteBuffer producer;
+    private final ByteBuffer data;
+    private long consumerPos;
+
+    /**
+     * Maps the ring of {@code mapFd} whose data area is {@code size} bytes (the map's
+     * max_entries: a power of two, a multiple of the page size, at most 512 MiB here).
+     */
+    public RingBufferReader(String label, int mapFd, int size) throws BpfException {
+        if (Integer.bitCount(size) != 1) throw new IllegalArgumentException(label + ": ring size " + size + " is not a power of two");
+        if (size > (512 << 20)) throw new IllegalArgumentException(label + ": ring size " + size + " is over 512 MiB");
+        this.label = label;
+        this.pageSize = LibC.getpagesize();
+        this.size = size;
+        this.mask = size - 1L;
+        Pointer c = LibC.mmap(null, pageSize, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, mapFd, 0);
+        if (LibC.mapFailed(c)) throw new BpfException("mapping the consumer page of " + label, LibC.errno());
+        long prodLen = pageSize + 2L * size;
+        Pointer p = LibC.mmap(null, prodLen, LibC.PROT_READ, LibC.MAP_SHARED, mapFd, pageSize);
+        if (LibC.mapFailed(p)) {
+            int errno = LibC.errno();
+            LibC.munmap(c, pageSize);
+            throw new BpfException("mapping the data pages of " + label, errno);
+        }
+        consumerMap = c;
+        producerMap = p;
+        consumer = c.getByteBuffer(0, pageSize).order(ByteOrder.nativeOrder());
+        producer = p.getByteBuffer(0, pageSize).order(ByteOrder.nativeOrder());
+        data = p.getByteBuffer(pageSize, 2L * size).order(ByteOrder.nativeOrder());
+        consumerPos = (long) LONGS.getAcquire(consumer, 0);
+    }
+
+    public String label() {
+        return label;
+    }
+
+    /**
+     * Hands up to {@code max} committed records to {@code handler} and frees their space.
+     * Returns how many records were handed over (discarded records are skipped, not counted).
+     * If the handler throws, the record is still consumed and the exception propagates.
+     */
+    public int drain(RecordHandler handler, int max) {
+        int n = 0;
+        long cons = consumerPos;
+        long prod = (long) LONGS.getAcquire(producer, 0);
+        while (n < max) {
+            if (cons >= prod) {
+                prod = (long) LONGS.getAcquire(producer, 0);
+                if (cons >= prod) break;
+            }
+            int off = (int) (cons & mask);
+            int header = (int) INTS.getAcquire(data, off);
+            if ((header & BUSY) != 0) break; // reserved, not yet submitted
+            int len = header & ~(BUSY | DISCARD);
+            long next = cons + ((len + HEADER + 7) & ~7L);
+            try {
+                if ((header & DISCARD) == 0) {
+                    n++;
+                    handler.onRecord(data, off + HEADER, len);
+                }
+            } finally {
+                cons = next;
+                consumerPos = next;
+                LONGS.setRelease(consumer, 0, next);
+            }
+        }
+        return n;
+    }
+
+    /** Bytes submitted or reserved but not yet consumed. */
+    public long pendingBytes() {
+        return (long) LONGS.getAcquire(producer, 0) - consumerPos;
+    }
+
+    public long capacity() {
+        return size;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (consumerMap != null) {
+            LibC.munmap(consumerMap, pageSize);
+            LibC.munmap(producerMap, pageSize + 2L * size);
+            consumerMap = null;
+            producerMap = null;
+        }
+    }
+}
