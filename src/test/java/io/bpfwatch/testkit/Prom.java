@@ -28,6 +28,7 @@ public final class Prom {
         if (b < 0) return series;
         String name = series.substring(0, b);
         String labels = series.substring(b + 1, series.length() - 1);
+        if (labels.endsWith(",")) labels = labels.substring(0, labels.length() - 1); // simpleclient writes {a="b",}
         if (labels.isEmpty()) return name;
         String[] parts = labels.split(",(?=[a-zA-Z_]+=\")");
         java.util.Arrays.sort(parts);

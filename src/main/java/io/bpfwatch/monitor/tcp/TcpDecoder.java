@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor.tcp;
 
+import io.bpfwatch.config.IpAddress;
 import io.bpfwatch.event.EventHeader;
 
 import java.nio.ByteBuffer;
@@ -41,6 +42,19 @@ public final class TcpDecoder {
         int n = v6 ? 16 : 4;
         b.get(off + SADDR, addrs, 0, n);
         b.get(off + DADDR, addrs, 16, n);
+        if (v6 && IpAddress.isV4Mapped(addrs, 16)) {
+            // An IPv4 connection from a dual-stack socket (Java, Go, many daemons): report what
+            // the wire carries, 127.0.0.1 rather than ::ffff:127.0.0.1.
+            v6 = false;
+            n = 4;
+            boolean srcMapped = IpAddress.isV4Mapped(addrs, 0);
+            for (int i = 0; i < 4; i++) {
+                addrs[i] = srcMapped ? addrs[12 + i] : 0;
+                addrs[16 + i] = addrs[28 + i];
+            }
+            java.util.Arrays.fill(addrs, 4, 16, (byte) 0);
+            java.util.Arrays.fill(addrs, 20, 32, (byte) 0);
+        }
         int dport = b.getShort(off + DPORT) & 0xffff;
         return new TcpEvent(header, b, off, v6, addrs, rules.match(addrs, 16, n, dport));
     }
