@@ -26,7 +26,7 @@ final class Archives {
         return t;
     });
 
-    private CompletableFuture<Void> compressing = CompletableFuture.completedFuture(null);
+    private volatile CompletableFuture<Void> compressing = CompletableFuture.completedFuture(null);
 
     /** Moves {@code active} to NAME.1 after shifting older archives; keep=0 deletes it. */
     void rotate(Path active, int keep, boolean compress) throws IOException {

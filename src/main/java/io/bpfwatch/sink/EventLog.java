@@ -60,6 +60,7 @@ public final class EventLog implements AutoCloseable {
     private Object openKey;
     private long size;
     private long nextOpenAttempt;
+    private long rotationBlockedUntil = System.nanoTime();
 
     public EventLog(String monitor, LogsConfig config, int capacity, Counter lostQueue, Counter lostWrite) {
         this.monitor = monitor;
@@ -206,36 +207,50 @@ public final class EventLog implements AutoCloseable {
         if (unencodable > 0) lostWrite.increment(unencodable);
         if (n == 0) return;
 
-        if (!ensureOpen()) {
-            lostWrite.increment(n);
-            return;
-        }
-        ByteBuffer buf = ByteBuffer.wrap(encoder.array(), 0, encoder.size());
-        long start = size;
-        try {
-            while (buf.hasRemaining()) channel.write(buf);
-            size += encoder.size();
-            linesWritten.addAndGet(n);
-            if (problem != null) recovered();
-        } catch (IOException ex) {
-            int done = buf.position();
-            int complete = 0;
-            while (complete < n && lineEnds[complete] <= done) complete++;
-            long keep = start + (complete == 0 ? 0 : lineEnds[complete - 1]);
-            try {
-                channel.truncate(keep);
-            } catch (IOException ignored) {
-                // the file is closed below; a later open appends after whatever is there
+        // Write in chunks that fill the file up to max-size, rotating between chunks, so a file
+        // never grows past max-size by more than one line however large the batch.
+        int from = 0;
+        int byteFrom = 0;
+        while (from < n) {
+            if (!ensureOpen()) {
+                lostWrite.increment(n - from);
+                return;
             }
-            size = keep;
-            linesWritten.addAndGet(complete);
-            lostWrite.increment(n - complete);
-            problem("writing " + openPath + " failed: " + ex.getMessage());
-            closeChannel();
-            nextOpenAttempt = System.nanoTime() + RETRY_OPEN_NANOS;
-            return;
+            if (rotateIfDue()) continue;
+            LogsConfig.Rotation r = config.rotation();
+            long room = r.external() ? Long.MAX_VALUE : r.maxSize() - size;
+            int to = from + 1; // at least one line, or nothing would move
+            while (to < n && lineEnds[to] - byteFrom <= room) to++;
+            int byteTo = lineEnds[to - 1];
+            ByteBuffer buf = ByteBuffer.wrap(encoder.array(), byteFrom, byteTo - byteFrom);
+            long start = size;
+            try {
+                while (buf.hasRemaining()) channel.write(buf);
+                size += byteTo - byteFrom;
+                linesWritten.addAndGet(to - from);
+                if (problem != null) recovered();
+            } catch (IOException ex) {
+                int done = buf.position(); // absolute index into the encoder's array
+                int complete = from;
+                while (complete < to && lineEnds[complete] <= done) complete++;
+                long keep = start + ((complete == from ? byteFrom : lineEnds[complete - 1]) - byteFrom);
+                try {
+                    channel.truncate(keep);
+                } catch (IOException ignored) {
+                    // the file is closed below; a later open starts a fresh line if one was cut
+                }
+                size = keep;
+                linesWritten.addAndGet(complete - from);
+                lostWrite.increment(n - complete);
+                problem("writing " + openPath + " failed: " + ex.getMessage());
+                closeChannel();
+                nextOpenAttempt = System.nanoTime() + RETRY_OPEN_NANOS;
+                return;
+            }
+            from = to;
+            byteFrom = byteTo;
+            rotateIfDue();
         }
-        rotateIfDue();
     }
 
     private boolean ensureOpen() {
@@ -291,17 +306,22 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
-    private void rotateIfDue() {
+    /** Rotates if the file reached max-size; true if it did (the new file is open, or not). */
+    private boolean rotateIfDue() {
         LogsConfig.Rotation r = config.rotation();
-        if (r.external() || size < r.maxSize()) return;
+        if (r.external() || channel == null || size < r.maxSize()) return false;
+        if (System.nanoTime() - rotationBlockedUntil < 0) return false;
         Path p = openPath;
         closeChannel();
         try {
             archives.rotate(p, r.keep(), r.compress());
         } catch (IOException ex) {
+            // keep appending to the same file rather than spin; try rotating again in a minute
             problem("rotating " + p + " failed: " + describe(ex));
+            rotationBlockedUntil = System.nanoTime() + 60_000_000_000L;
         }
         tryOpen(System.nanoTime());
+        return true;
     }
 
     private void closeChannel() {
