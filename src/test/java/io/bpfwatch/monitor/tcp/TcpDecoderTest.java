@@ -1,0 +1,78 @@
+package io.bpfwatch.monitor.tcp;
+
+import io.bpfwatch.event.EventHeader;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HexFormat;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Decoding tcp_event records laid out byte for byte as tcp.bpf.c writes them (little-endian x86_64). */
+class TcpDecoderTest {
+    // A connect from bash (pid 4513) to 127.0.0.1:4444; values from a real run, timestamp arbitrary.
+    private static final String IPV4_RECORD =
+            "d2ad4a1e4f0f0000" + "a1110000" + "a1110000" + "00000000" + "01000000" + "6261736800000000" + "0000000000000000"
+            + "0200" + "5ad7" + "5c11" + "0100"
+            + "7f000001000000000000000000000000" + "7f000001000000000000000000000000";
+    // python3 (pid 4514) to [::1]:31337
+    private static final String IPV6_RECORD =
+            "11d64a1e4f0f0000" + "a2110000" + "a2110000" + "00000000" + "01000000" + "707974686f6e3300" + "0000000000000000"
+            + "0a00" + "d0c5" + "697a" + "0100"
+            + "00000000000000000000000000000001" + "00000000000000000000000000000001";
+
+    private static ByteBuffer record(String hex) {
+        return ByteBuffer.wrap(HexFormat.of().parseHex(hex)).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private final TcpDecoder decoder = new TcpDecoder(new EventHeader(), new TcpAlertRules(TcpSettings.DEFAULT));
+
+    @Test
+    void ipv4Record() {
+        TcpEvent e = decoder.decode(record(IPV4_RECORD), 0, 80);
+        assertThat(e.pid).isEqualTo(4513);
+        assertThat(e.uid).isZero();
+        assertThat(e.comm).isEqualTo("bash");
+        assertThat(e.ipv6).isFalse();
+        assertThat(e.saddr()).isEqualTo("127.0.0.1");
+        assertThat(e.daddr()).isEqualTo("127.0.0.1");
+        assertThat(e.sport).isEqualTo(55130);
+        assertThat(e.dport).isEqualTo(4444);
+        assertThat(e.rules).containsExactly("port:4444");
+    }
+
+    @Test
+    void ipv6Record() {
+        TcpEvent e = decoder.decode(record(IPV6_RECORD), 0, 80);
+        assertThat(e.comm).isEqualTo("python3");
+        assertThat(e.ipv6).isTrue();
+        assertThat(e.saddr()).isEqualTo("::1");
+        assertThat(e.daddr()).isEqualTo("::1");
+        assertThat(e.sport).isEqualTo(50640);
+        assertThat(e.dport).isEqualTo(31337);
+        assertThat(e.rules).containsExactly("port:31337");
+    }
+
+    @Test
+    void ipv4MappedAddressesOfDualStackSocketsAreReportedAsIpv4() {
+        String mapped = IPV6_RECORD.substring(0, 96)
+                + "00000000000000000000ffff0a000001" + "00000000000000000000ffffcb007105";
+        TcpDecoder d = new TcpDecoder(new EventHeader(), new TcpAlertRules(new TcpSettings(List.of(), List.of(io.bpfwatch.config.Cidr.parse("203.0.113.0/24")), List.of())));
+        TcpEvent e = d.decode(record(mapped), 0, 80);
+        assertThat(e.ipv6).isFalse();
+        assertThat(e.saddr()).isEqualTo("10.0.0.1");
+        assertThat(e.daddr()).isEqualTo("203.0.113.5");
+        assertThat(e.rules).containsExactly("network:203.0.113.0/24");
+    }
+
+    @Test
+    void malformedRecordsAreRefusedWithAReason() {
+        assertThat(decoder.decode(record(IPV4_RECORD), 0, 79)).isNull();
+        assertThat(decoder.problem).isEqualTo("tcp record of 79 bytes, expected 80");
+        String badFamily = IPV4_RECORD.substring(0, 80) + "1100" + IPV4_RECORD.substring(84);
+        assertThat(decoder.decode(record(badFamily), 0, 80)).isNull();
+        assertThat(decoder.problem).isEqualTo("tcp record with address family 17");
+    }
+}
