@@ -99,6 +99,51 @@ class LibbpfBindingTest {
         }
     }
 
+    /** getpgid() in libc: the uprobe target, and a syscall for the raw and BTF tracepoints. */
+    static final class Libc {
+        static {
+            com.sun.jna.Native.register(Libc.class, com.sun.jna.NativeLibrary.getInstance("c"));
+        }
+
+        static native int getpgid(int pid);
+    }
+
+    @Test
+    void rawTracepointBtfTracepointUprobeAndUretprobeAttachAndFire() throws Exception {
+        String libc = java.nio.file.Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                .map(l -> l.substring(l.lastIndexOf(' ') + 1))
+                .filter(f -> f.matches(".*/libc\\.so\\.6$|.*/libc-[0-9.]+\\.so$"))
+                .findFirst().orElseThrow();
+        try (BpfObject o = open("hooks")) {
+            o.setConstant("target_pid", LibC.getpid());
+            o.load();
+            List<BpfLink> links = List.of(
+                    o.program("hooks_raw_tp").attachRawTracepoint("sys_enter"),
+                    o.program("hooks_tp_btf").attachTracing(),
+                    o.program("hooks_uprobe").attachUprobe(libc, "getpgid", false, -1),
+                    o.program("hooks_uretprobe").attachUprobe(libc, "getpgid", true, -1));
+            try {
+                assertThat(links).extracting(BpfLink::attachPoint).containsExactly(
+                        "raw_tp/sys_enter", "tp_btf/sys_enter", "uprobe/" + libc + ":getpgid", "uretprobe/" + libc + ":getpgid");
+                for (int i = 0; i < 25; i++) Libc.getpgid(0);
+                BpfMap hits = o.map("hits");
+                Memory k = new Memory(4), v = new Memory(8);
+                long[] n = new long[4];
+                for (int i = 0; i < 4; i++) {
+                    k.setInt(0, i);
+                    hits.lookup(k, v);
+                    n[i] = v.getLong(0);
+                }
+                assertThat(n[0]).as("raw_tp sees every syscall of this process").isGreaterThanOrEqualTo(25);
+                assertThat(n[1]).as("tp_btf likewise").isGreaterThanOrEqualTo(25);
+                assertThat(n[2]).as("uprobe on getpgid").isEqualTo(25);
+                assertThat(n[3]).as("uretprobe on getpgid").isEqualTo(25);
+            } finally {
+                for (BpfLink l : links) l.close();
+            }
+        }
+    }
+
     @Test
     void errnoNamesAreReadable() {
         assertThat(Errno.name(-2)).isEqualTo("ENOENT");
