@@ -31,8 +31,18 @@ public class DaemonLifecycle implements QuarkusApplication {
     });
     private static final SdNotify NOTIFY = SdNotify.fromEnvironment();
 
+    /** A reload is queued: further SIGHUPs until it starts fold into it (at most one waits). */
+    private static final java.util.concurrent.atomic.AtomicBoolean RELOAD_PENDING = new java.util.concurrent.atomic.AtomicBoolean();
+
     static void installSignalHandlers() {
-        Signal.handle(new Signal("HUP"), s -> RELOADS.execute(DaemonLifecycle::reload));
+        Signal.handle(new Signal("HUP"), s -> {
+            if (RELOAD_PENDING.compareAndSet(false, true)) {
+                RELOADS.execute(() -> {
+                    RELOAD_PENDING.set(false);
+                    reload();
+                });
+            }
+        });
         Signal.handle(new Signal("TERM"), s -> Quarkus.asyncExit(0));
         Signal.handle(new Signal("INT"), s -> Quarkus.asyncExit(0));
     }

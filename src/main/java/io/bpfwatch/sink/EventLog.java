@@ -278,9 +278,12 @@ public final class EventLog implements AutoCloseable {
             size = ch.size();
             ch.position(size); // the only writer: appending by position keeps the file readable for the check below
             if (size > 0 && !endsWithNewline(ch, size)) {
-                // a previous run died mid-line (kill -9): start on a fresh line
-                ch.write(ByteBuffer.wrap(new byte[] {'\n'}));
-                size++;
+                // a previous run died mid-line (kill -9): drop the cut line so the file stays line-complete JSON
+                long keep = lastNewline(ch, size) + 1;
+                LOG.warnf("%s log: dropped %d bytes of a line cut off by a crash at the end of %s", monitor, size - keep, p);
+                ch.truncate(keep);
+                size = keep;
+                ch.position(size);
             }
             return true;
         } catch (IOException ex) {
@@ -289,6 +292,20 @@ public final class EventLog implements AutoCloseable {
             nextOpenAttempt = now + RETRY_OPEN_NANOS;
             return false;
         }
+    }
+
+    /** Offset of the last '\n' before {@code size}, or -1. */
+    private static long lastNewline(FileChannel ch, long size) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(64 << 10);
+        long end = size;
+        while (end > 0) {
+            long start = Math.max(0, end - buf.capacity());
+            buf.clear().limit((int) (end - start));
+            ch.read(buf, start);
+            for (int i = (int) (end - start) - 1; i >= 0; i--) if (buf.get(i) == '\n') return start + i;
+            end = start;
+        }
+        return -1;
     }
 
     private static boolean endsWithNewline(FileChannel ch, long size) throws IOException {

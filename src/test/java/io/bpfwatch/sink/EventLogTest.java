@@ -170,14 +170,15 @@ class EventLogTest {
     }
 
     @Test
-    void aFileLeftMidLineByACrashGetsAFreshLine(@TempDir Path dir) throws Exception {
-        Files.writeString(dir.resolve("sim.log"), "{\"time\":\"cut off by kill -9");
+    void aLineCutOffByACrashIsDroppedSoTheFileStaysLineComplete(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("sim.log"), "{\"seq\":0}\n{\"time\":\"cut off by kill -9");
         try (EventLog log = log(dir, LogsConfig.Rotation.DEFAULT, 100)) {
             log.offer(new SimpleEvent(1));
             assertThat(log.awaitDrained(5000)).isTrue();
         }
         List<String> lines = Files.readAllLines(dir.resolve("sim.log"));
         assertThat(lines).hasSize(2);
+        assertThat(JSON.readTree(lines.get(0)).get("seq").asLong()).isZero();
         assertThat(JSON.readTree(lines.get(1)).get("seq").asLong()).isEqualTo(1);
     }
 }
