@@ -146,6 +146,7 @@ public final class EventLog implements AutoCloseable {
 
     private void run() {
         List<Event> batch = new ArrayList<>(BATCH);
+        tryOpen(System.nanoTime()); // at once: the file exists and problems show before the first event
         while (true) {
             Event first;
             try {

@@ -118,8 +118,14 @@ class FaultTest {
         try (TestDaemon d = daemon(dir, "", "{}")) {
             Path log = d.logs.resolve("echo.log");
             TestMonitors.echo(0);
-            await("first line", Duration.ofSeconds(10), () -> Files.exists(log));
-            d.drain("echo");
+            await("first line", Duration.ofSeconds(10), () -> {
+                try {
+                    d.drain("echo");
+                    return seqs(d).size() == 1;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
             chattr("+i", log);
             try {
                 for (int i = 0; i < 5; i++) TestMonitors.echo(0);
