@@ -11,7 +11,7 @@ DEBS := openjdk-17-jdk-headless maven make clang llvm libbpf1 libbpf-dev bpftool
         iproute2 procps curl python3
 STAMP := target/.deps-ok
 
-.PHONY: all deps build run test test-unit clean check probe
+.PHONY: all deps build run test test-unit fuzz clean check probe
 
 all: build
 
@@ -45,6 +45,15 @@ probe: build
 # Tests that need root and BPF skip with a reason, unless BPFWATCH_REQUIRE_BPF=1 (CI).
 test: deps
 	$(MVN) $(MVN_FLAGS) verify
+	$(MAKE) --no-print-directory fuzz
+
+# Bounded coverage-guided fuzzing (Jazzer): each @FuzzTest method in fuzzing mode for the
+# maxDuration its annotation gives. A crash is written next to the test as a regression
+# input (src/test/resources/.../<Class>Inputs/<method>/) and fails the run; regression
+# inputs are replayed by every plain `mvn test`.
+FUZZ_TESTS = $(shell grep -rl '@FuzzTest' src/test/java | while read f; do 	  c=$$(echo $$f | sed -e 's|src/test/java/||' -e 's|\.java$$||' -e 's|/|.|g'); 	  grep -A3 '@FuzzTest' $$f | grep -oE 'void [a-zA-Z0-9_]+' | sed "s|void |$$c\#|"; done)
+fuzz: deps
+	@set -e; for t in $(FUZZ_TESTS); do 	  echo "fuzzing $$t"; 	  JAZZER_FUZZ=1 $(MVN) $(MVN_FLAGS) -q surefire:test -Dtest="$$t" -Dsurefire.failIfNoSpecifiedTests=false; 	done
 
 test-unit: deps
 	$(MVN) $(MVN_FLAGS) test

@@ -1,0 +1,36 @@
+package io.bpfwatch.fuzz;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.event.JsonLineEncoder;
+import io.bpfwatch.monitor.tcp.TcpAlertRules;
+import io.bpfwatch.monitor.tcp.TcpDecoder;
+import io.bpfwatch.monitor.tcp.TcpEvent;
+import io.bpfwatch.monitor.tcp.TcpSettings;
+import io.bpfwatch.config.Cidr;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * Kernel records are trusted less than they look: a decoder must refuse what is malformed
+ * (returning null with a reason) and encode whatever it accepts as one valid JSON line.
+ */
+class DecoderFuzzTest {
+    private static final TcpDecoder TCP = new TcpDecoder(new EventHeader(), new TcpAlertRules(
+            new TcpSettings(TcpSettings.DEFAULT_ALERT_PORTS, List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("2001:db8::/32")), List.of(Cidr.parse("10.1.0.0/16")))));
+
+    @FuzzTest(maxDuration = "30s")
+    void tcpRecordsDecodeOrAreRefused(byte[] record) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(record).order(ByteOrder.LITTLE_ENDIAN);
+        TcpEvent e = TCP.decode(b, 0, record.length);
+        if (e == null) {
+            if (TCP.problem == null || TCP.problem.isBlank()) throw new AssertionError("refused without a reason");
+            return;
+        }
+        String line = JsonLineEncoder.toLine(e);
+        if (line.indexOf('\n') != line.length() - 1) throw new AssertionError("not one line: " + line);
+        if (e.dport < 0 || e.dport > 65535 || e.sport < 0 || e.sport > 65535) throw new AssertionError("port out of range");
+    }
+}
