@@ -20,10 +20,14 @@ import java.nio.file.Path;
  */
 @QuarkusMain
 public final class Main {
-    /** What run was asked to do; read by {@link DaemonLifecycle}. */
+    /** What run was asked to do; read by {@link DaemonLifecycle} and the HTTP routes. */
     static volatile RunRequest request;
 
-    record RunRequest(Path configPath, Path logsDir, DaemonConfig config) {
+    public record RunRequest(Path configPath, Path logsDir, DaemonConfig config) {
+    }
+
+    public static RunRequest request() {
+        return request;
     }
 
     private Main() {}
@@ -69,7 +73,15 @@ public final class Main {
         }
         request = new RunRequest(path, args.logsDir(), config);
         System.setProperty("quarkus.http.host", config.http().host());
-        System.setProperty("quarkus.http.port", String.valueOf(config.http().port()));
+        if (config.http().tls() == null) {
+            System.setProperty("quarkus.http.port", String.valueOf(config.http().port()));
+        } else {
+            // HTTPS only: the plain port is not opened at all
+            System.setProperty("quarkus.http.ssl-port", String.valueOf(config.http().port()));
+            System.setProperty("quarkus.http.insecure-requests", "disabled");
+            System.setProperty("quarkus.http.ssl.certificate.files", config.http().tls().cert().toString());
+            System.setProperty("quarkus.http.ssl.certificate.key-files", config.http().tls().key().toString());
+        }
         DaemonLifecycle.installSignalHandlers();
         Quarkus.run(DaemonLifecycle.class, argv);
     }

@@ -22,9 +22,9 @@ public final class Commands {
         try {
             DaemonConfig c = new ConfigLoader(catalog).load(file);
             long enabled = c.monitors().values().stream().filter(MonitorConfig::enabled).count();
-            out.printf("%s: OK (%d monitor%s enabled: %s; logs in %s; http on %s)%n", file, enabled, enabled == 1 ? "" : "s",
+            out.printf("%s: OK (%d monitor%s enabled: %s; logs in %s; serving %s)%n", file, enabled, enabled == 1 ? "" : "s",
                     String.join(", ", c.monitors().values().stream().filter(MonitorConfig::enabled).map(MonitorConfig::name).toList()),
-                    c.logs().dir(), c.http().listen());
+                    c.logs().dir(), c.http().scheme() + "://" + c.http().listen());
             return 0;
         } catch (ConfigException e) {
             for (ConfigError error : e.errors()) err.println(error);

@@ -143,8 +143,49 @@ public final class ConfigLoader {
                 http = listen(s, sc);
             }
         }
+        HttpConfig.Tls tls = null;
+        if (s.has("tls")) {
+            Section t = s.section("tls");
+            Path cert = readableFile(t, "cert");
+            Path key = readableFile(t, "key");
+            t.finish();
+            if (cert != null && key != null) tls = new HttpConfig.Tls(cert, key);
+        }
+        Map<String, String> users = new LinkedHashMap<>();
+        if (s.has("basic-auth")) {
+            Section b = s.section("basic-auth");
+            for (String user : b.keys()) {
+                String hash = b.string(user, "");
+                if (!BCRYPT.matcher(hash).matches()) {
+                    s.problems().at(b.keyNode(user), "http.basic-auth." + user
+                            + ": the password must be a bcrypt hash like $2y$10$... (make one with: htpasswd -nBC 10 \"\" | tr -d ':\\n')");
+                } else if (user.isEmpty() || user.indexOf(':') >= 0) {
+                    s.problems().at(b.keyNode(user), "http.basic-auth: user names cannot be empty or contain ':'");
+                } else {
+                    users.put(user, hash);
+                }
+            }
+            b.finish();
+        }
         s.finish();
-        return http;
+        return new HttpConfig(http.host(), http.port(), tls, Map.copyOf(users));
+    }
+
+    private static final java.util.regex.Pattern BCRYPT = java.util.regex.Pattern.compile("\\$2[aby]?\\$\\d\\d\\$[./A-Za-z0-9]{53}");
+
+    /** A file named by {@code key} that the daemon can read now; null (and a problem) if not. */
+    private static Path readableFile(Section t, String key) {
+        String v = t.string(key, null);
+        if (v == null) {
+            t.problems().at(t.node(), t.path() + "." + key + " is required");
+            return null;
+        }
+        Path p = Path.of(v);
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            t.problems().at(t.keyNode(key), t.path() + "." + key + ": " + v + " is not a readable file");
+            return null;
+        }
+        return p;
     }
 
     private static HttpConfig listen(Section s, ScalarNode n) {

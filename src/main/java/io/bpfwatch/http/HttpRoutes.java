@@ -3,6 +3,7 @@ package io.bpfwatch.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.Daemon;
+import io.bpfwatch.Main;
 import io.bpfwatch.supervise.MonitorStatus;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -22,6 +23,11 @@ public class HttpRoutes {
     private static final JsonFactory JSON = new JsonFactory();
 
     void routes(@Observes Router router) {
+        Main.RunRequest run = Main.request();
+        if (run != null && !run.config().http().basicAuth().isEmpty()) {
+            // before every route, /metrics included
+            router.route().order(Integer.MIN_VALUE).handler(new BasicAuth(run.config().http().basicAuth()));
+        }
         router.get("/").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; charset=utf-8")
                 .end("bpfwatch\n\n/metrics        Prometheus metrics\n/monitors       each monitor's state (JSON)\n"
                         + "/health/live    200 while the event loops run\n/health/ready   200 once every enabled monitor is attached or known unavailable\n"));
