@@ -58,11 +58,19 @@ final class Archives {
         }
     }
 
+    /** gzip at level 1: JSON lines still shrink 6-10x, at a fraction of level 6's CPU. */
+    private static final class FastGzip extends GZIPOutputStream {
+        FastGzip(OutputStream out) throws IOException {
+            super(out, 64 << 10);
+            def.setLevel(java.util.zip.Deflater.BEST_SPEED);
+        }
+    }
+
     private static void gzip(Path file) {
         Path tmp = file.resolveSibling(file.getFileName() + ".gz.tmp");
         Path gz = file.resolveSibling(file.getFileName() + ".gz");
         try (InputStream in = Files.newInputStream(file);
-             OutputStream out = new GZIPOutputStream(Files.newOutputStream(tmp), 64 << 10)) {
+             OutputStream out = new FastGzip(Files.newOutputStream(tmp))) {
             in.transferTo(out);
         } catch (NoSuchFileException e) {
             return;

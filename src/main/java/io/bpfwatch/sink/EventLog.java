@@ -37,6 +37,7 @@ public final class EventLog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(EventLog.class);
     private static final int BATCH = 4096;
     private static final long RETRY_OPEN_NANOS = 1_000_000_000L;
+    private static final long LINGER_NANOS = 2_000_000L;
 
     private final String monitor;
     private final ArrayBlockingQueue<Event> queue;
@@ -166,6 +167,11 @@ public final class EventLog implements AutoCloseable {
                 continue;
             }
             batch.add(first);
+            if (queue.size() < BATCH / 2 && !closing) {
+                // The reader hands events over in bursts (one per ring drain): linger a moment so
+                // a burst becomes one write(2) instead of one per event.
+                java.util.concurrent.locks.LockSupport.parkNanos(LINGER_NANOS);
+            }
             queue.drainTo(batch, BATCH - 1);
             try {
                 write(batch);
