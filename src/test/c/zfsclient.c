@@ -164,6 +164,22 @@ static const unsigned long AUDITED[] = {
 	0x5a18, 0x5a19, 0x5a1a, 0x5a22, 0x5a23, 0x5a30, 0x5a31, 0x5a3b, 0x5a42,
 };
 
+static int initialized;
+
+/* libzfs_core opens /dev/zfs once; raw-* operations open their own files and do not need it. */
+static int lzc(void)
+{
+	if (!initialized) {
+		int err = libzfs_core_init();
+		if (err != 0) {
+			fprintf(stderr, "zfsclient: libzfs_core_init: %s\n", strerror(err));
+			exit(1);
+		}
+		initialized = 1;
+	}
+	return 0;
+}
+
 /* Runs one operation starting at argv[0]; returns how many arguments it used, or -1. */
 static int run(int argc, char **argv)
 {
@@ -176,6 +192,8 @@ static int run(int argc, char **argv)
 	char buf[256];
 	int err;
 
+	if (strncmp(op, "raw-", 4) != 0)
+		lzc();
 	if (!strcmp(op, "snapshot") && nargs >= 1) {
 		nvlist_t *snaps = bool_set(a, nargs);
 		nvlist_t *errs = NULL;
@@ -384,17 +402,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: zfsclient OP [ARGS] [; OP [ARGS]]... | zfsclient pack DIR\n");
 		return 2;
 	}
-	int err = libzfs_core_init();
-	if (err != 0) {
-		fprintf(stderr, "zfsclient: libzfs_core_init: %s\n", strerror(err));
-		return 1;
-	}
 	for (int i = 1; i < argc;) {
 		int used = run(argc - i, argv + i);
 		if (used < 0)
 			return 2;
 		i += used + 1; /* the ";" */
 	}
-	libzfs_core_fini();
+	if (initialized)
+		libzfs_core_fini();
 	return 0;
 }
