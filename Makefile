@@ -9,7 +9,20 @@ LOGS_DIR ?= $(CURDIR)/var/log/bpfwatch
 # What building and testing need from Debian.
 DEBS := openjdk-17-jdk-headless maven make clang llvm libbpf1 libbpf-dev bpftool \
         iproute2 procps curl python3
+# The zfs monitor's tests drive the real OpenZFS userland client, built with gcc; Debian ships
+# its libraries (2.1) in the contrib component, which deps enables when they are missing.
+ZFS_DEBS := libzfs4linux libnvpair3linux libuutil3linux
+DEBS += gcc libc6-dev util-linux $(ZFS_DEBS)
 STAMP := target/.deps-ok
+
+# Adds contrib to apt's Debian sources unless some source already has it (deb822 or one-line format).
+ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contrib || { \
+	  echo "enabling Debian's contrib component (for: $(ZFS_DEBS))"; \
+	  if [ -f /etc/apt/sources.list.d/debian.sources ]; then \
+	    sed -i -E '/^Components:/{/(^|[[:space:]])contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list.d/debian.sources; \
+	  else \
+	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
+	  fi; }
 
 .PHONY: all deps build run test test-unit clean check probe
 
@@ -22,6 +35,7 @@ $(STAMP):
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "run as root to install: $$missing" >&2; exit 1; fi; \
+	  for p in $$missing; do case " $(ZFS_DEBS) " in *" $$p "*) $(ENABLE_CONTRIB); break;; esac; done; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
