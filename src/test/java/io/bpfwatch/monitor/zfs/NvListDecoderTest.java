@@ -125,6 +125,20 @@ class NvListDecoderTest {
         }
     }
 
+    /** The fuzzer's committed seeds are what the real libnvpair packs (regenerate: zfsclient pack DIR). */
+    @Test
+    void fuzzSeedsAreRealLibnvpairOutput() throws Exception {
+        Path seeds = Path.of(NvListDecoderTest.class.getResource("NvListFuzzerInputs").toURI());
+        List<Path> files;
+        try (var s = Files.list(seeds)) {
+            files = s.sorted().toList();
+        }
+        assertThat(files).hasSizeGreaterThanOrEqualTo(9);
+        for (Path f : files) {
+            assertThat(Files.readAllBytes(f)).as(f.getFileName().toString()).isEqualTo(golden(f.getFileName().toString().replace(".bin", "")));
+        }
+    }
+
     @Test
     void nestingDeeperThanTheKernelAllowsIsRefused() throws Exception {
         // libnvpair packs 30 levels in userland; the kernel's decoder stops at 20, and so do we
