@@ -25,6 +25,8 @@ public enum ZfsAction {
     /** ZFS_IOC_CLONE: zc_name is the new file system; nvlist {"origin": snapshot, "props": {...}}. */
     CLONE(0x5a42, "clone");
 
+    private static final ZfsAction[] ALL = values();
+
     public final int cmd;
     /** The event's "action" field and metric label. */
     public final String action;
@@ -36,7 +38,7 @@ public enum ZfsAction {
 
     /** The action for an ioctl command number, or null if it is not audited. */
     public static ZfsAction of(int cmd) {
-        for (ZfsAction a : values()) if (a.cmd == cmd) return a;
+        for (ZfsAction a : ALL) if (a.cmd == cmd) return a;
         return null;
     }
 

@@ -66,6 +66,9 @@ public final class ZfsDecoder {
         if ((flags & F_NVL_FAULT) != 0) errors.add("the nvlist was not readable" + (nvlLen > 0 ? " past byte " + nvlLen : ""));
         NvList nv = NvList.EMPTY;
         boolean truncated = (flags & (F_NAME_TRUNCATED | F_VALUE_TRUNCATED)) != 0;
+        if (nvlLen == 0 && nvlSize != 0 && (flags & F_NVL_FAULT) == 0) {
+            errors.add("zc_nvlist_src_size is " + Long.toUnsignedString(nvlSize) + " but zc_nvlist_src is null");
+        }
         if (nvlLen > 0) {
             boolean cutShort = Long.compareUnsigned(nvlSize, nvlLen) > 0 || (flags & F_NVL_FAULT) != 0;
             NvListDecoder.Result r = NvListDecoder.decode(b, off + NVL, (int) nvlLen, cutShort);

@@ -50,7 +50,7 @@ public final class ZfsMonitorType implements MonitorType {
             return ZfsSettings.DEFAULT;
         }
         try {
-            return new ZfsSettings(Path.of(v).normalize());
+            return new ZfsSettings(Path.of(v)); // as written: ".." next to a symlink means what the kernel says
         } catch (InvalidPathException e) {
             s.problems().at(n.get(), what + " is not a usable path: " + e.getReason());
             return ZfsSettings.DEFAULT;

@@ -26,7 +26,7 @@ class ZfsConfigTest {
         MonitorConfig zfs = c.monitors().get("zfs");
         assertThat(zfs.enabled()).isTrue();
         assertThat(zfs.ringBufferBytes()).isEqualTo(1 << 20);
-        assertThat(zfs.settings()).isEqualTo(new ZfsSettings(Path.of("/run/zfs")));
+        assertThat(zfs.settings()).isEqualTo(new ZfsSettings(Path.of("/run/zfs-standin/zfs")));
     }
 
     @Test

@@ -124,6 +124,9 @@ class ZfsDecoderTest {
         assertThat(bad.decodeError).startsWith("nvlist: unknown nvlist encoding");
         assertThat(bad.pool).isEqualTo("tank");
 
+        ZfsEvent nullList = decode(record(0x5a23, -14, "tank", "", new byte[0], 64, 0));
+        assertThat(nullList.decodeError).isEqualTo("zc_nvlist_src_size is 64 but zc_nvlist_src is null");
+
         ZfsEvent longName = decode(record(0x5a18, -36, "tank/" + "x".repeat(250), "", new byte[0], 0, ZfsDecoder.F_NAME_TRUNCATED));
         assertThat(longName.truncated).isTrue();
     }
