@@ -12,7 +12,7 @@ DEBS := openjdk-17-jdk-headless maven make clang llvm libbpf1 libbpf-dev bpftool
 # The zfs monitor's tests drive the real OpenZFS userland client, built with gcc; Debian ships
 # its libraries (2.1) in the contrib component, which deps enables when they are missing.
 ZFS_DEBS := libzfs4linux libnvpair3linux libuutil3linux
-DEBS += gcc libc6-dev util-linux $(ZFS_DEBS)
+DEBS += gcc libc6-dev util-linux mount $(ZFS_DEBS)
 STAMP := target/.deps-ok
 
 # Adds contrib to apt's Debian sources unless some source already has it (deb822 or one-line format).
