@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor;
 
 import io.bpfwatch.monitor.tcp.TcpMonitorType;
+import io.bpfwatch.monitor.zfs.ZfsMonitorType;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,7 +20,7 @@ public final class MonitorCatalog {
 
     /** What bpfwatch ships. */
     public static MonitorCatalog builtin() {
-        return new MonitorCatalog(List.of(new TcpMonitorType()));
+        return new MonitorCatalog(List.of(new TcpMonitorType(), new ZfsMonitorType()));
     }
 
     /** This catalog plus extra types (tests add monitors that exercise failure paths). */

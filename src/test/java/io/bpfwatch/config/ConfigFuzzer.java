@@ -1,18 +1,15 @@
-package io.bpfwatch.fuzz;
+package io.bpfwatch.config;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.bpfwatch.config.ConfigError;
-import io.bpfwatch.config.ConfigException;
-import io.bpfwatch.config.ConfigLoader;
 import io.bpfwatch.monitor.MonitorCatalog;
 
 /**
  * The config loader faces whatever is in the file: it either returns a config or reports
- * positioned errors, never anything else. Regression inputs (every crash found) live in
- * src/test/resources/io/bpfwatch/fuzz/ConfigFuzzTestInputs; `make fuzz` fuzzes for real.
+ * positioned errors, never anything else. Surefire fuzzes it in its own JVM for a bounded
+ * time (pom.xml: config-fuzz); crashes found become regression inputs in ConfigFuzzerInputs.
  */
-class ConfigFuzzTest {
+class ConfigFuzzer {
     private static final ConfigLoader LOADER = new ConfigLoader(MonitorCatalog.builtin());
 
     @FuzzTest(maxDuration = "30s")

@@ -1,12 +1,8 @@
-package io.bpfwatch.fuzz;
+package io.bpfwatch.monitor.tcp;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.event.JsonLineEncoder;
-import io.bpfwatch.monitor.tcp.TcpAlertRules;
-import io.bpfwatch.monitor.tcp.TcpDecoder;
-import io.bpfwatch.monitor.tcp.TcpEvent;
-import io.bpfwatch.monitor.tcp.TcpSettings;
 import io.bpfwatch.config.Cidr;
 
 import java.nio.ByteBuffer;
@@ -16,8 +12,9 @@ import java.util.List;
 /**
  * Kernel records are trusted less than they look: a decoder must refuse what is malformed
  * (returning null with a reason) and encode whatever it accepts as one valid JSON line.
+ * Fuzzed in its own JVM for a bounded time (pom.xml: tcp-decoder-fuzz).
  */
-class DecoderFuzzTest {
+class TcpDecoderFuzzer {
     private static final TcpDecoder TCP = new TcpDecoder(new EventHeader(), new TcpAlertRules(
             new TcpSettings(TcpSettings.DEFAULT_ALERT_PORTS, List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("2001:db8::/32")), List.of(Cidr.parse("10.1.0.0/16")))));
 

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zfs: an audit trail of snapshot operations, from the ioctl syscall tracepoints.
+ *
+ * Every ZFS administrative operation is an ioctl on the control device (/dev/zfs), with a
+ * zfs_cmd_t whose command numbers have been stable since OpenZFS 0.6.5. Hooking the syscall,
+ * not ZFS's functions, works on every kernel with or without the ZFS module's BTF or kprobes,
+ * sees `zfs destroy fs@snap` (ZFS_IOC_DESTROY_SNAPS), and gives the result and the duration.
+ *
+ * Filtering happens here, cheapest test first: the command number (one compare on every
+ * ioctl in the system), then whether the fd is the configured control device. The device is
+ * identified through the zfs_devices map, which the daemon fills from stat() of the configured
+ * path and refreshes while running, so a module loaded later (or reloaded with another minor)
+ * is audited without a restart:
+ *   - a character device matches by its device number (i_rdev), so every node of it counts:
+ *     /dev/zfs in a container's own /dev, a bind mount, a mknod'd copy;
+ *   - anything else (a test's stand-in file) matches by filesystem and inode.
+ *
+ * At entry the names and the first bytes of the packed nvlist are copied (what ZFS copies in
+ * is what the caller passed then) into a per-thread in-flight entry; at exit the entry leaves
+ * as one record with the return value and duration. Only the copied part of the nvlist goes
+ * to the ring buffer, so records are as small as the operation.
+ */
+#include "bpfwatch.bpf.h"
+#include "zfs.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* include/sys/fs/zfs.h, zfs_ioc_t: ZFS_IOC_FIRST ('Z' << 8) + index, stable since 0.6.5. */
+#define ZFS_IOC_DESTROY       0x5a18
+#define ZFS_IOC_ROLLBACK      0x5a19
+#define ZFS_IOC_RENAME        0x5a1a
+#define ZFS_IOC_PROMOTE       0x5a22
+#define ZFS_IOC_SNAPSHOT      0x5a23
+#define ZFS_IOC_HOLD          0x5a30
+#define ZFS_IOC_RELEASE       0x5a31
+#define ZFS_IOC_DESTROY_SNAPS 0x5a3b
+#define ZFS_IOC_CLONE         0x5a42
+
+/* include/sys/zfs_ioctl.h, zfs_cmd_t (same on every 64-bit Linux ABI: all members are fixed-size). */
+#define ZC_NAME             0
+#define ZC_NVLIST_SRC       4096
+#define ZC_NVLIST_SRC_SIZE  4104
+#define ZC_VALUE            4144
+#define ZC_COOKIE           12616
+
+#define S_IFMT  0170000
+#define S_IFCHR 0020000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8);
+	__type(key, struct zfs_dev_key);
+	__type(value, __u32);
+} zfs_devices SEC(".maps");
+
+/* Operations between entry and exit, by thread. Allocated on use: almost always empty. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct zfs_event);
+} inflight SEC(".maps");
+
+/* The record under construction: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zfs_event);
+} scratch SEC(".maps");
+
+static __always_inline bool audited(__u32 cmd)
+{
+	switch (cmd) {
+	case ZFS_IOC_DESTROY:
+	case ZFS_IOC_ROLLBACK:
+	case ZFS_IOC_RENAME:
+	case ZFS_IOC_PROMOTE:
+	case ZFS_IOC_SNAPSHOT:
+	case ZFS_IOC_HOLD:
+	case ZFS_IOC_RELEASE:
+	case ZFS_IOC_DESTROY_SNAPS:
+	case ZFS_IOC_CLONE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Is the current task's fd open on the configured ZFS control device? */
+static __always_inline bool on_zfs_device(__u64 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+	struct inode *inode;
+	struct zfs_dev_key key = {};
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return false;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) != 0 || !f)
+		return false;
+	inode = BPF_CORE_READ(f, f_inode);
+	if (!inode)
+		return false;
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFCHR) {
+		key.kind = ZFS_DEV_CHAR;
+		key.dev = BPF_CORE_READ(inode, i_rdev);
+	} else {
+		key.kind = ZFS_DEV_FILE;
+		key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		key.ino = BPF_CORE_READ(inode, i_ino);
+	}
+	return bpf_map_lookup_elem(&zfs_devices, &key) != NULL;
+}
+
+/* Copies a NUL-terminated name of at most ZFS_NAME_LEN - 1 bytes; flags a longer one. */
+static __always_inline void copy_name(char *dst, const char *src, __u32 *flags, __u32 truncated)
+{
+	long n = bpf_probe_read_user_str(dst, ZFS_NAME_LEN, src);
+	char next = 0;
+
+	if (n < 0) {
+		dst[0] = 0;
+		*flags |= ZFS_F_CMD_FAULT;
+	} else if (n == ZFS_NAME_LEN && bpf_probe_read_user(&next, 1, src + ZFS_NAME_LEN - 1) == 0 && next) {
+		*flags |= truncated;
+	}
+}
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int zfs_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 cmd = (__u32)ctx->args[1]; /* the kernel's ioctl takes an unsigned int */
+	__u32 zero = 0;
+	__u64 src = 0, size = 0;
+	const char *zc;
+	struct zfs_event *e;
+
+	if (!audited(cmd))
+		return 0;
+	if (!on_zfs_device((__u32)ctx->args[0]))
+		return 0;
+	zc = (const char *)ctx->args[2];
+
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	bw_fill_header(&e->h, ZFS_EVENT_IOCTL);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->cmd = cmd;
+	e->duration_ns = 0;
+	e->ret = 0;
+	e->flags = 0;
+	e->cookie = 0;
+	e->nvl_len = 0;
+	e->value[0] = 0;
+
+	copy_name(e->name, zc + ZC_NAME, &e->flags, ZFS_F_NAME_TRUNCATED);
+	if (cmd == ZFS_IOC_RENAME) {
+		copy_name(e->value, zc + ZC_VALUE, &e->flags, ZFS_F_VALUE_TRUNCATED);
+		if (bpf_probe_read_user(&e->cookie, sizeof(e->cookie), zc + ZC_COOKIE) != 0)
+			e->flags |= ZFS_F_CMD_FAULT;
+	}
+
+	if (bpf_probe_read_user(&src, sizeof(src), zc + ZC_NVLIST_SRC) != 0 ||
+	    bpf_probe_read_user(&size, sizeof(size), zc + ZC_NVLIST_SRC_SIZE) != 0)
+		e->flags |= ZFS_F_CMD_FAULT;
+	e->nvl_size = size;
+	if (src && size) {
+		__u32 len = size < ZFS_NVL_MAX ? size : ZFS_NVL_MAX;
+
+		if (bpf_probe_read_user(e->nvl, len, (const void *)src) == 0) {
+			e->nvl_len = len;
+		} else {
+			/* A page of it is not resident (no faults here): keep what the first page holds. */
+			__u32 first = 4096 - (src & 4095);
+
+			e->flags |= ZFS_F_NVL_FAULT;
+			if (first < len && bpf_probe_read_user(e->nvl, first, (const void *)src) == 0)
+				e->nvl_len = first;
+		}
+	}
+
+	__u64 id = bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&inflight, &id, e, BPF_ANY) != 0)
+		bw_count_lost();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int zfs_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct zfs_event *e = bpf_map_lookup_elem(&inflight, &id);
+
+	if (!e)
+		return 0;
+	e->ret = ctx->ret;
+	e->duration_ns = bpf_ktime_get_ns() - e->h.ts_ns;
+
+	__u32 len = e->nvl_len;
+	if (len > ZFS_NVL_MAX)
+		len = ZFS_NVL_MAX;
+	/* Variable length, so bw_reserve/bw_submit do not fit; same batched wakeups. */
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (bpf_ringbuf_output(&events, e, __builtin_offsetof(struct zfs_event, nvl) + len,
+			       queued >= bw_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP) != 0)
+		bw_count_lost();
+	bpf_map_delete_elem(&inflight, &id);
+	return 0;
+}

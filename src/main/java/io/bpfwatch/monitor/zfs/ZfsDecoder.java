@@ -1,0 +1,147 @@
+package io.bpfwatch.monitor.zfs;
+
+import io.bpfwatch.event.EventHeader;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Decodes {@code struct zfs_event} (monitors/zfs/zfs.h) into what the operation did. Offsets
+ * are checked against the compiled object's BTF by EventLayoutTest. The names come from
+ * attacker-controlled bytes: nothing here throws on them, and whatever could not be read or
+ * decoded is said in the event ({@code truncated}, {@code decode_error}), not dropped.
+ */
+public final class ZfsDecoder {
+    public static final int DURATION_NS = 40, RET = 48, NVL_SIZE = 56, COOKIE = 64, CMD = 72, PPID = 76,
+            NVL_LEN = 80, FLAGS = 84, NAME = 88, VALUE = 344, NVL = 600;
+    public static final int NAME_LEN = 256, NVL_MAX = 8192, SIZE = NVL + NVL_MAX;
+    static final int F_NAME_TRUNCATED = 1, F_VALUE_TRUNCATED = 2, F_CMD_FAULT = 4, F_NVL_FAULT = 8;
+
+    private final EventHeader header;
+    /** Why the last record was refused (null after a good one). */
+    public String problem;
+
+    public ZfsDecoder(EventHeader header) {
+        this.header = header;
+    }
+
+    /** A finished operation, or null if the record is malformed ({@link #problem} says why). */
+    public ZfsEvent decode(ByteBuffer b, int off, int len) {
+        return decode(b, off, len, false);
+    }
+
+    /** An operation the kernel side saw start but not finish (its in-flight entry). */
+    public ZfsEvent decodeUnfinished(ByteBuffer b, int off, int len) {
+        return decode(b, off, len, true);
+    }
+
+    private ZfsEvent decode(ByteBuffer b, int off, int len, boolean unfinished) {
+        problem = null;
+        if (len < NVL) {
+            problem = "zfs record of " + len + " bytes, expected at least " + NVL;
+            return null;
+        }
+        int cmd = b.getInt(off + CMD);
+        ZfsAction action = ZfsAction.of(cmd);
+        if (action == null) {
+            problem = "zfs record for ioctl 0x" + Integer.toHexString(cmd) + ", which is not audited";
+            return null;
+        }
+        long nvlLen = b.getInt(off + NVL_LEN) & 0xffffffffL;
+        if (nvlLen > NVL_MAX || NVL + nvlLen > len) {
+            problem = "zfs record of " + len + " bytes claims " + nvlLen + " nvlist bytes";
+            return null;
+        }
+        int flags = b.getInt(off + FLAGS);
+        long nvlSize = b.getLong(off + NVL_SIZE);
+        String name = cString(b, off + NAME);
+        String value = cString(b, off + VALUE);
+
+        List<String> errors = new ArrayList<>(2);
+        if ((flags & F_CMD_FAULT) != 0) errors.add("the zfs_cmd_t was not readable");
+        if ((flags & F_NVL_FAULT) != 0) errors.add("the nvlist was not readable" + (nvlLen > 0 ? " past byte " + nvlLen : ""));
+        NvList nv = NvList.EMPTY;
+        boolean truncated = (flags & (F_NAME_TRUNCATED | F_VALUE_TRUNCATED)) != 0;
+        if (nvlLen == 0 && nvlSize != 0 && (flags & F_NVL_FAULT) == 0) {
+            errors.add("zc_nvlist_src_size is " + Long.toUnsignedString(nvlSize) + " but zc_nvlist_src is null");
+        }
+        if (nvlLen > 0) {
+            boolean cutShort = Long.compareUnsigned(nvlSize, nvlLen) > 0 || (flags & F_NVL_FAULT) != 0;
+            NvListDecoder.Result r = NvListDecoder.decode(b, off + NVL, (int) nvlLen, cutShort);
+            nv = r.list();
+            truncated |= r.truncated();
+            if (r.error() != null) errors.add("nvlist: " + r.error());
+        }
+
+        String dataset = null, newName = null;
+        List<String> snapshots = List.of(), tags = null;
+        boolean recursive = false;
+        switch (action) {
+            case SNAPSHOT, DESTROY_SNAPS -> snapshots = nv.nvlist("snaps").map(NvList::names).orElse(List.of());
+            case HOLD -> {
+                NvList holds = nv.nvlist("holds").orElse(NvList.EMPTY);
+                snapshots = holds.names();
+                Set<String> t = new LinkedHashSet<>();
+                for (NvList.Pair p : holds.pairs()) if (p.type() == NvType.STRING) t.add((String) p.value());
+                tags = List.copyOf(t);
+            }
+            case RELEASE -> {
+                snapshots = nv.names();
+                Set<String> t = new LinkedHashSet<>();
+                for (NvList.Pair p : nv.pairs()) if (p.type() == NvType.NVLIST) t.addAll(((NvList) p.value()).names());
+                tags = List.copyOf(t);
+            }
+            case ROLLBACK -> {
+                dataset = name;
+                snapshots = nv.string("target").map(List::of).orElse(List.of());
+            }
+            case CLONE -> {
+                dataset = name;
+                snapshots = nv.string("origin").map(List::of).orElse(List.of());
+            }
+            case PROMOTE -> dataset = name;
+            case DESTROY -> {
+                if (isSnapshot(name)) snapshots = List.of(name); else dataset = name;
+            }
+            case RENAME -> {
+                if (isSnapshot(name)) snapshots = List.of(name); else dataset = name;
+                newName = value;
+                recursive = (b.getLong(off + COOKIE) & 1) != 0;
+            }
+        }
+        String pool = pool(name);
+        if (pool.isEmpty() && !snapshots.isEmpty()) pool = pool(snapshots.get(0));
+
+        String result = unfinished ? ZfsResult.UNKNOWN : ZfsResult.of(b.getLong(off + RET));
+        long duration = unfinished ? -1 : b.getLong(off + DURATION_NS);
+        return new ZfsEvent(header.time(b, off), header.pid(b, off), header.uid(b, off), header.comm(b, off),
+                b.getInt(off + PPID), action, pool, dataset, snapshots, newName, recursive, tags, result, duration,
+                truncated, errors.isEmpty() ? null : String.join("; ", errors));
+    }
+
+    static boolean isSnapshot(String name) {
+        return name.indexOf('@') >= 0;
+    }
+
+    /** The pool: a dataset name up to its first '/', '@' or '#'. */
+    static String pool(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '/' || c == '@' || c == '#') return name.substring(0, i);
+        }
+        return name;
+    }
+
+    /** The NUL-terminated string in a NAME_LEN field (the kernel side always terminates it). */
+    private static String cString(ByteBuffer b, int at) {
+        int n = 0;
+        while (n < NAME_LEN && b.get(at + n) != 0) n++;
+        byte[] s = new byte[n];
+        b.get(at, s, 0, n);
+        return new String(s, StandardCharsets.UTF_8);
+    }
+}
