@@ -117,6 +117,21 @@ struct task_struct {
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	char comm[16];
+	struct files_struct *files;
+} __attribute__((preserve_access_index));
+
+/* ---- open files: fd -> struct file -> struct socket ---- */
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
+struct file {
+	void *private_data;
 } __attribute__((preserve_access_index));
 
 /* ---- sockets ---- */
@@ -148,6 +163,12 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	short type;
+	struct file *file;
+	struct sock *sk;
 } __attribute__((preserve_access_index));
 
 /* ---- tracepoint contexts (classic tracepoints; layouts come from the running kernel's BTF) ---- */

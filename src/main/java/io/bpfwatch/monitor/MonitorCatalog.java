@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor;
 
+import io.bpfwatch.monitor.dns.DnsMonitorType;
 import io.bpfwatch.monitor.tcp.TcpMonitorType;
 
 import java.util.ArrayList;
@@ -19,7 +20,7 @@ public final class MonitorCatalog {
 
     /** What bpfwatch ships. */
     public static MonitorCatalog builtin() {
-        return new MonitorCatalog(List.of(new TcpMonitorType()));
+        return new MonitorCatalog(List.of(new DnsMonitorType(), new TcpMonitorType()));
     }
 
     /** This catalog plus extra types (tests add monitors that exercise failure paths). */
