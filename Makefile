@@ -6,9 +6,12 @@ MVN_FLAGS ?= -B -ntp
 CONFIG ?= packaging/bpfwatch.yaml
 LOGS_DIR ?= $(CURDIR)/var/log/bpfwatch
 
-# What building and testing need from Debian.
+# What building and testing need from Debian. The dns tests run their own DNS server in a
+# network namespace: dnsmasq-base is the bare binary, without the dnsmasq service that would
+# take port 53 on the host.
 DEBS := openjdk-17-jdk-headless maven make clang llvm libbpf1 libbpf-dev bpftool \
-        iproute2 procps curl python3
+        iproute2 procps curl python3 \
+        dnsmasq-base bind9-dnsutils
 STAMP := target/.deps-ok
 
 .PHONY: all deps build run test test-unit clean check probe
