@@ -20,7 +20,7 @@ all: build
 
 # apt-get only for what is missing, so repeated runs stay fast and offline.
 deps: $(STAMP)
-$(STAMP):
+$(STAMP): Makefile
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
