@@ -98,6 +98,7 @@ struct dns_sock {
 };
 
 struct dns_call {
+	__u64 ts;           /* entry: a query is sent when its call starts, not when it returns */
 	__u64 buf;          /* buffer, iovec array, msghdr or mmsghdr array */
 	__u64 count;        /* length, iovec count or message count */
 	__u64 addr;         /* recvfrom: where the kernel writes the source address */
@@ -249,6 +250,7 @@ static __always_inline void park(struct dns_call *c)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
+	c->ts = bpf_ktime_get_ns();
 	bpf_map_update_elem(&inflight, &tid, c, BPF_ANY);
 }
 
@@ -301,7 +303,7 @@ static __always_inline bool take_call(__u8 sys, struct dns_call *out)
 	return out->sys == sys;
 }
 
-static __always_inline struct dns_event *new_event(__u32 type, struct dns_sock *s, __u8 sys)
+static __always_inline struct dns_event *new_event(__u32 type, struct dns_sock *s, __u8 sys, __u64 sent)
 {
 	__u32 zero = 0;
 	struct dns_scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
@@ -310,6 +312,9 @@ static __always_inline struct dns_event *new_event(__u32 type, struct dns_sock *
 		return NULL;
 	struct dns_event *e = &sc->e;
 	bw_fill_header(&e->h, type);
+	/* on loopback the server can answer before the send returns: time a query from its start */
+	if (sent)
+		e->h.ts_ns = sent;
 	e->conn = s ? s->conn : 0;
 	e->stream_off = 0;
 	e->len = 0;
@@ -421,7 +426,7 @@ static __always_inline int exit_simple(long ret, __u8 sys, __u32 type, bool vect
 			return 0;
 		named = true;
 	}
-	e = new_event(type, s, sys);
+	e = new_event(type, s, sys, type == DNS_REC_SEND ? c.ts : 0);
 	if (!e)
 		return 0;
 	if (c.has_dest)
@@ -461,7 +466,7 @@ static __always_inline int exit_msg(long ret, __u8 sys, __u32 type)
 			return 0;
 		named = true;
 	}
-	e = new_event(type, s, sys);
+	e = new_event(type, s, sys, type == DNS_REC_SEND ? c.ts : 0);
 	if (!e)
 		return 0;
 	if (c.has_dest)
@@ -504,7 +509,7 @@ static __always_inline int exit_mmsg(long ret, __u8 sys, __u32 type)
 		} else if (!s->connected) {
 			continue;
 		}
-		e = new_event(type, s, sys);
+		e = new_event(type, s, sys, type == DNS_REC_SEND ? c.ts : 0);
 		if (!e)
 			break;
 		if (named)
@@ -542,7 +547,7 @@ int dns_connect(struct trace_event_raw_sys_enter *ctx)
 	}
 	bpf_map_delete_elem(&socks, &k);
 	if (kind == PORT_TLS) {
-		struct dns_event *e = new_event(DNS_REC_TLS, NULL, DNS_SYS_CONNECT);
+		struct dns_event *e = new_event(DNS_REC_TLS, NULL, DNS_SYS_CONNECT, 0);
 		if (!e)
 			return 0;
 		set_peer(e, &p);
@@ -562,7 +567,7 @@ int dns_close(struct trace_event_raw_sys_enter *ctx)
 	if (!s)
 		return 0;
 	if (s->transport == DNS_TRANSPORT_TCP) {
-		struct dns_event *e = new_event(DNS_REC_CLOSE, s, DNS_SYS_CLOSE);
+		struct dns_event *e = new_event(DNS_REC_CLOSE, s, DNS_SYS_CLOSE, 0);
 		if (e)
 			emit(e, true);
 	}
