@@ -153,9 +153,11 @@ static __always_inline void count_aux_lost(void)
 		*n += 1;
 }
 
-static __always_inline int kind_of(__u16 port)
+static __always_inline int kind_of(__u32 port)
 {
-	return port_kind[port];
+	/* older verifiers (6.1) lose a value's bounds across the byte swap of ntohs: mask again */
+	barrier_var(port);
+	return port_kind[port & 0xffff];
 }
 
 /* The struct file behind fd in the current process, or 0. */
