@@ -11,7 +11,7 @@
       Prints one line per response: "ID RCODE ANCOUNT".
   dnsclient.py flood SERVER PORT SECONDS OUTFILE
       Sends queries over one connected UDP socket for SECONDS, as fast as the server answers
-      them, while reading responses; writes how many sends succeeded to OUTFILE.
+      them, while reading responses; writes "SENT RECEIVED" to OUTFILE.
   dnsclient.py connect SERVER PORT
       One TCP connect() attempt (refused or not).
 """
@@ -108,7 +108,7 @@ def flood(server, port, seconds, outfile):
     s = socket.socket(family(server), socket.SOCK_DGRAM)
     s.connect((server, port))
     s.setblocking(False)
-    sent = outstanding = 0
+    sent = received = outstanding = 0
     names = [query(0, "f%d.lab.test" % i, "A")[2:] for i in range(64)]
     until = time.monotonic() + seconds
     while time.monotonic() < until:
@@ -126,11 +126,21 @@ def flood(server, port, seconds, outfile):
         while True:
             try:
                 s.recv(4096)
+                received += 1
                 outstanding = max(0, outstanding - 1)
             except (BlockingIOError, ConnectionRefusedError):
                 break
+    # responses still in flight are read for a moment, so the count is complete
+    s.setblocking(True)
+    s.settimeout(0.5)
+    try:
+        while True:
+            s.recv(4096)
+            received += 1
+    except (socket.timeout, ConnectionRefusedError):
+        pass
     with open(outfile, "w") as f:
-        f.write(str(sent))
+        f.write("%d %d" % (sent, received))
 
 
 def main(argv):

@@ -250,7 +250,8 @@ class DnsMonitorTest {
             Path count = dir.resolve("sent");
             DnsLab.Result r = lab.python("flood", "127.0.0.1", Integer.toString(DnsLab.FLOOD_PORT), "10", count.toString());
             assertThat(r.exit()).as(r.output()).isZero();
-            long sent = Long.parseLong(Files.readString(count).trim());
+            String[] counts = Files.readString(count).trim().split(" ");
+            long sent = Long.parseLong(counts[0]), received = Long.parseLong(counts[1]);
             assertThat(sent).isGreaterThan(10_000);
             TestDaemon.await("every flood query answered, timed out or lost", Duration.ofSeconds(60), () -> {
                 Prom m = d.metrics();
@@ -268,9 +269,9 @@ class DnsMonitorTest {
             List<String> lines = d.lines("dns");
             long answered = lines.stream().filter(l -> l.contains("\"event\":\"answered\"")).count();
             long timeouts = lines.stream().filter(l -> l.contains("\"event\":\"timeout\"")).count();
-            System.out.printf("dns flood: %d queries in 10 s; %.0f events (%d answered, %d timeouts), lost: kernel %.0f, queue %.0f, write %.0f, decode %.0f;"
+            System.out.printf("dns flood: %d queries in 10 s, %d responses read; %.0f events (%d answered, %d timeouts), lost: kernel %.0f, queue %.0f, write %.0f, decode %.0f;"
                             + " responses lost %.0f, unmatched responses %.0f, pending overflow %.0f%n",
-                    sent, events, answered, timeouts, kernel, queue, write, decode, m.get("bpfwatch_dns_responses_lost_total"),
+                    sent, received, events, answered, timeouts, kernel, queue, write, decode, m.get("bpfwatch_dns_responses_lost_total"),
                     m.get("bpfwatch_dns_unmatched_responses_total"), m.get("bpfwatch_dns_pending_overflow_total"));
             assertThat(d.state("dns")).isEqualTo(MonitorState.RUNNING);
             assertThat(m.get("bpfwatch_monitor_restarts_total{monitor=\"dns\"}")).isZero();
@@ -280,6 +281,8 @@ class DnsMonitorTest {
             assertThat(linesOf(d, r.pid())).hasSize(lines.size());
             assertThat(answered + timeouts).as("every line is an answer or a timeout").isEqualTo(lines.size());
             assertThat(answered).as("the server kept up with most of it").isGreaterThan(sent / 2);
+            // every response the client read answered a query, or came too late and is counted
+            assertThat(answered + m.get("bpfwatch_dns_unmatched_responses_total")).isEqualTo((double) received);
             assertThat(m.get("bpfwatch_dns_queries_total{qtype=\"A\",transport=\"udp\"}")).isEqualTo((double) sent - kernel);
         }
     }
