@@ -6,9 +6,12 @@ MVN_FLAGS ?= -B -ntp
 CONFIG ?= packaging/bpfwatch.yaml
 LOGS_DIR ?= $(CURDIR)/var/log/bpfwatch
 
-# What building and testing need from Debian.
+# What building and testing need from Debian. The dns tests run their own DNS server in a
+# network namespace: dnsmasq-base is the bare binary, without the dnsmasq service that would
+# take port 53 on the host.
 DEBS := openjdk-17-jdk-headless maven make clang llvm libbpf1 libbpf-dev bpftool \
-        iproute2 procps curl python3
+        iproute2 procps curl python3 \
+        dnsmasq-base bind9-dnsutils
 # The zfs monitor's tests drive the real OpenZFS userland client, built with gcc; Debian ships
 # its libraries (2.1) in the contrib component, which deps enables when they are missing.
 ZFS_DEBS := libzfs4linux libnvpair3linux libuutil3linux
@@ -30,7 +33,7 @@ all: build
 
 # apt-get only for what is missing, so repeated runs stay fast and offline.
 deps: $(STAMP)
-$(STAMP):
+$(STAMP): Makefile
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \

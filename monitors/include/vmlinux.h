@@ -120,9 +120,18 @@ struct task_struct {
 	char comm[16];
 } __attribute__((preserve_access_index));
 
-/* ---- files (zfs: is an ioctl's fd the ZFS control device?) ---- */
+/* ---- open files: fd -> struct file -> inode (zfs: is it the control device?) or socket (dns) ---- */
 typedef unsigned short umode_t;
 typedef __u32 dev_t;
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
 
 struct super_block {
 	dev_t s_dev;
@@ -137,15 +146,7 @@ struct inode {
 
 struct file {
 	struct inode *f_inode;
-} __attribute__((preserve_access_index));
-
-struct fdtable {
-	unsigned int max_fds;
-	struct file **fd;
-} __attribute__((preserve_access_index));
-
-struct files_struct {
-	struct fdtable *fdt;
+	void *private_data;
 } __attribute__((preserve_access_index));
 
 /* ---- sockets ---- */
@@ -177,6 +178,12 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	short type;
+	struct file *file;
+	struct sock *sk;
 } __attribute__((preserve_access_index));
 
 /* ---- tracepoint contexts (classic tracepoints; layouts come from the running kernel's BTF) ---- */

@@ -17,8 +17,8 @@ public final class EventOutput {
     }
 
     public void emit(Event e) {
-        metrics.events.increment();
-        log.offer(e);
+        // a full queue counts the event in lost{queue} instead: events caused = events + kernel + queue
+        if (log.offer(e)) metrics.events.increment();
     }
 
     /** A record the decoder could not make sense of: counted, reported at most once a minute. */

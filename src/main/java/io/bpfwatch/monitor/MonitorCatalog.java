@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor;
 
+import io.bpfwatch.monitor.dns.DnsMonitorType;
 import io.bpfwatch.monitor.tcp.TcpMonitorType;
 import io.bpfwatch.monitor.zfs.ZfsMonitorType;
 
@@ -20,7 +21,7 @@ public final class MonitorCatalog {
 
     /** What bpfwatch ships. */
     public static MonitorCatalog builtin() {
-        return new MonitorCatalog(List.of(new TcpMonitorType(), new ZfsMonitorType()));
+        return new MonitorCatalog(List.of(new DnsMonitorType(), new TcpMonitorType(), new ZfsMonitorType()));
     }
 
     /** This catalog plus extra types (tests add monitors that exercise failure paths). */

@@ -28,7 +28,7 @@ public final class MonitorMetrics {
     public MonitorMetrics(String monitor, MeterRegistry registry) {
         this.monitor = monitor;
         events = Counter.builder("bpfwatch.events").tag("monitor", monitor)
-                .description("Events decoded from the kernel, per monitor").register(registry);
+                .description("Events decoded from the kernel and queued for the log (a full queue counts in lost{stage=queue} instead)").register(registry);
         lostQueue = lost(registry, "queue");
         lostWrite = lost(registry, "write");
         lostDecode = lost(registry, "decode");

@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dns: the bytes every process exchanges with a DNS server, taken at the system-call layer.
+ *
+ * Why system calls: they run in the calling process (exact pid, uid, comm, even for
+ * connected sockets), they exist on every kernel with BTF (no kprobe, fentry or cgroup
+ * needed), and the payload is the process's own buffer, so UDP datagrams and TCP streams
+ * arrive whole and in order, whichever path the packet later takes.
+ *
+ * A socket is watched once it talks to a configured port:
+ *   - connect() to a DNS port marks (process, fd) with the server and transport;
+ *   - sendto()/sendmsg()/sendmmsg() to a DNS port marks an unconnected socket;
+ *   - connect() to an encrypted-DNS port (853) emits one DNS_REC_TLS record, no mark.
+ * write/writev/sendto/sendmsg/sendmmsg and read/readv/recvfrom/recvmsg/recvmmsg on a
+ * watched fd park their arguments per thread at entry; the exit copies the first
+ * DNS_CAPTURE bytes actually moved (per message for the mmsg calls). Unwatched fds cost
+ * one hash lookup. A mark remembers its struct file, so a recycled fd number is never
+ * mistaken for the socket; close() drops the mark. Both maps are LRU: processes that die
+ * without closing cannot fill them.
+ *
+ * Records that are not queries (received bytes, closes) are counted in aux_lost when the
+ * ring is full, so bw_lost counts exactly the lost query records.
+ */
+#include "bpfwatch.bpf.h"
+#include <bpf/bpf_endian.h>
+#include "dns.h"
+
+#define AF_UNSPEC 0
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define MSG_PEEK 2
+
+#define PORT_DNS 1
+#define PORT_TLS 2
+
+#define MAX_IOV 4
+#define MAX_MMSG 8
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the daemon before load: per port, 0 (not watched), PORT_DNS or PORT_TLS. */
+const volatile __u8 port_kind[65536] = {};
+
+/* The user-space ABI (64-bit): these layouts are fixed, not kernel-internal. */
+struct u_iovec {
+	__u64 base;
+	__u64 len;
+};
+
+struct u_msghdr {
+	__u64 name;
+	__u32 namelen;
+	__u32 pad0;
+	__u64 iov;
+	__u64 iovlen;
+	__u64 control;
+	__u64 controllen;
+	__u32 flags;
+	__u32 pad1;
+};
+
+struct u_mmsghdr {
+	struct u_msghdr hdr;
+	__u32 len;
+	__u32 pad;
+};
+
+struct u_sockaddr {
+	__u16 family;
+	__be16 port;
+	__u8 v4[4];       /* sockaddr_in.sin_addr; sockaddr_in6.sin6_flowinfo */
+	__u8 v6[16];      /* sockaddr_in6.sin6_addr */
+	__u32 scope;
+};
+
+struct dns_peer {
+	__u8 addr[16];
+	__u16 family;
+	__u16 port;
+};
+
+struct sock_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+struct dns_sock {
+	__u64 conn;
+	__u64 file;         /* struct file *: tells a recycled fd number from this socket */
+	__u64 sent;         /* TCP stream offsets, per direction */
+	__u64 rcvd;
+	struct dns_peer peer; /* connected: the server; unconnected: zero */
+	__u8 transport;
+	__u8 connected;
+	__u16 pad;
+};
+
+struct dns_call {
+	__u64 ts;           /* entry: a query is sent when its call starts, not when it returns */
+	__u64 buf;          /* buffer, iovec array, msghdr or mmsghdr array */
+	__u64 count;        /* length, iovec count or message count */
+	__u64 addr;         /* recvfrom: where the kernel writes the source address */
+	__u32 addrcap;
+	__u32 fd;
+	__u8 sys;           /* enum dns_syscall */
+	__u8 has_dest;
+	__u16 pad;
+	struct dns_peer dest; /* sendto/sendmsg: the destination named in the call */
+};
+
+/* An event plus DNS_CAPTURE bytes of slack, so copies at a bounded offset verify. */
+struct dns_scratch {
+	struct dns_event e;
+	__u8 slack[DNS_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sock_key);
+	__type(value, struct dns_sock);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);             /* thread id inside a call on a watched fd */
+	__type(value, struct dns_call);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dns_scratch);
+} scratch SEC(".maps");
+
+/* Records other than queries that the ring could not take (responses, closes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} aux_lost SEC(".maps");
+
+static __always_inline void count_aux_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&aux_lost, &zero);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline int kind_of(__u32 port)
+{
+	/* older verifiers (6.1) lose a value's bounds across the byte swap of ntohs: mask again */
+	barrier_var(port);
+	return port_kind[port & 0xffff];
+}
+
+/* The struct file behind fd in the current process, or 0. */
+static __always_inline __u64 fd_file(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	__u64 f = 0;
+
+	if (!fdt || fd < 0)
+		return 0;
+	if ((unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* Reads a user sockaddr of len bytes into p; false unless AF_INET or AF_INET6. */
+static __always_inline bool read_peer(struct dns_peer *p, __u64 uaddr, __u64 len)
+{
+	struct u_sockaddr sa = {};
+
+	if (!uaddr || len < 8)
+		return false;
+	if (len > sizeof(sa))
+		len = sizeof(sa);
+	if (bpf_probe_read_user(&sa, len, (void *)uaddr))
+		return false;
+	p->family = sa.family;
+	p->port = bpf_ntohs(sa.port);
+	if (sa.family == AF_INET) {
+		__builtin_memset(p->addr, 0, sizeof(p->addr));
+		__builtin_memcpy(p->addr, sa.v4, 4);
+		return true;
+	}
+	if (sa.family == AF_INET6 && len >= 24) {
+		__builtin_memcpy(p->addr, sa.v6, 16);
+		return true;
+	}
+	return false;
+}
+
+/* The watched socket behind fd, or NULL; forgets a mark whose fd now names another file. */
+static __always_inline struct dns_sock *watched(__u32 tgid, int fd)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct dns_sock *s = bpf_map_lookup_elem(&socks, &k);
+
+	if (!s)
+		return NULL;
+	if (fd_file(fd) != s->file) {
+		bpf_map_delete_elem(&socks, &k);
+		return NULL;
+	}
+	return s;
+}
+
+/* Starts watching fd (a UDP or TCP socket); peer is the connected server or NULL. */
+static __always_inline bool watch(__u32 tgid, int fd, const struct dns_peer *peer)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct dns_sock v = {};
+	__u64 f = fd_file(fd);
+	struct socket *sock;
+	short type;
+
+	if (!f)
+		return false;
+	sock = BPF_CORE_READ((struct file *)f, private_data);
+	/* Only a socket's private_data points back at its file. */
+	if (!sock || (__u64)BPF_CORE_READ(sock, file) != f)
+		return false;
+	type = BPF_CORE_READ(sock, type);
+	if (type == SOCK_DGRAM)
+		v.transport = DNS_TRANSPORT_UDP;
+	else if (type == SOCK_STREAM)
+		v.transport = DNS_TRANSPORT_TCP;
+	else
+		return false;
+	v.conn = (bpf_ktime_get_ns() << 8) | (bpf_get_smp_processor_id() & 0xff);
+	v.file = f;
+	if (peer) {
+		v.peer = *peer;
+		v.connected = 1;
+	}
+	return bpf_map_update_elem(&socks, &k, &v, BPF_ANY) == 0;
+}
+
+static __always_inline void park(struct dns_call *c)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	c->ts = bpf_ktime_get_ns();
+	bpf_map_update_elem(&inflight, &tid, c, BPF_ANY);
+}
+
+static __always_inline int enter_watched(int fd, __u8 sys, __u64 buf, __u64 count)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct dns_call c = {};
+
+	if (!watched(tgid, fd))
+		return 0;
+	c.fd = fd;
+	c.sys = sys;
+	c.buf = buf;
+	c.count = count;
+	park(&c);
+	return 0;
+}
+
+/* A send that names its destination: watch the socket if that is a DNS server. */
+static __always_inline int enter_send_to(int fd, __u8 sys, __u64 buf, __u64 count, __u64 uaddr, __u64 alen)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct dns_call c = {};
+
+	if (!uaddr)
+		return enter_watched(fd, sys, buf, count);
+	if (!read_peer(&c.dest, uaddr, alen) || kind_of(c.dest.port) != PORT_DNS)
+		return 0;
+	if (!watched(tgid, fd) && !watch(tgid, fd, NULL))
+		return 0;
+	c.has_dest = 1;
+	c.fd = fd;
+	c.sys = sys;
+	c.buf = buf;
+	c.count = count;
+	park(&c);
+	return 0;
+}
+
+/* The parked call of this thread if it is `sys`, removed from the map. */
+static __always_inline bool take_call(__u8 sys, struct dns_call *out)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct dns_call *c = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!c)
+		return false;
+	__builtin_memcpy(out, c, sizeof(*out));
+	bpf_map_delete_elem(&inflight, &tid);
+	return out->sys == sys;
+}
+
+static __always_inline struct dns_event *new_event(__u32 type, struct dns_sock *s, __u8 sys, __u64 sent)
+{
+	__u32 zero = 0;
+	struct dns_scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!sc)
+		return NULL;
+	struct dns_event *e = &sc->e;
+	bw_fill_header(&e->h, type);
+	/* on loopback the server can answer before the send returns: time a query from its start */
+	if (sent)
+		e->h.ts_ns = sent;
+	e->conn = s ? s->conn : 0;
+	e->stream_off = 0;
+	e->len = 0;
+	e->cap = 0;
+	e->transport = s ? s->transport : 0;
+	e->syscall = sys;
+	e->pad = 0;
+	if (s) {
+		__builtin_memcpy(e->addr, s->peer.addr, 16);
+		e->family = s->peer.family;
+		e->port = s->peer.port;
+	} else {
+		__builtin_memset(e->addr, 0, 16);
+		e->family = 0;
+		e->port = 0;
+	}
+	return e;
+}
+
+static __always_inline void set_peer(struct dns_event *e, const struct dns_peer *p)
+{
+	__builtin_memcpy(e->addr, p->addr, 16);
+	e->family = p->family;
+	e->port = p->port;
+}
+
+/* Copies min(n, DNS_CAPTURE) bytes of a user buffer into e->data; returns the count. */
+static __always_inline __u32 copy_buf(struct dns_event *e, __u64 ubuf, __u64 n)
+{
+	barrier_var(n);
+	if (n > DNS_CAPTURE)
+		n = DNS_CAPTURE;
+	if (bpf_probe_read_user(e->data, n, (void *)ubuf))
+		return 0;
+	return n;
+}
+
+/* Copies the first min(total, DNS_CAPTURE) bytes spread over a user iovec array. */
+static __always_inline __u32 gather(struct dns_event *e, __u64 uiov, __u64 iovcnt, __u64 total)
+{
+	__u64 off = 0;
+
+	for (int i = 0; i < MAX_IOV; i++) {
+		struct u_iovec v;
+		__u64 n;
+
+		if (i >= iovcnt || off >= total || off >= DNS_CAPTURE)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)(uiov + i * sizeof(v))))
+			break;
+		n = v.len;
+		if (n > total - off)
+			n = total - off;
+		if (n > DNS_CAPTURE - off)
+			n = DNS_CAPTURE - off;
+		/* keep clang from folding the clamps: the verifier must see each bound */
+		barrier_var(n);
+		if (n > DNS_CAPTURE)
+			n = DNS_CAPTURE;
+		barrier_var(off);
+		off &= DNS_CAPTURE - 1;
+		/* off < DNS_CAPTURE and n <= DNS_CAPTURE: within the event plus its slack */
+		if (bpf_probe_read_user(e->data + off, n, (void *)v.base))
+			break;
+		off += n;
+	}
+	return off;
+}
+
+static __always_inline void emit(struct dns_event *e, bool aux)
+{
+	__u64 size = __builtin_offsetof(struct dns_event, data) + e->cap;
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	if (bpf_ringbuf_output(&events, e, size, queued >= bw_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)) {
+		if (aux)
+			count_aux_lost();
+		else
+			bw_count_lost();
+	}
+}
+
+static __always_inline void stream(struct dns_event *e, struct dns_sock *s, __u32 type, __u64 n)
+{
+	if (s->transport == DNS_TRANSPORT_TCP)
+		e->stream_off = __sync_fetch_and_add(type == DNS_REC_SEND ? &s->sent : &s->rcvd, n);
+}
+
+/* Exit of a call that moved one buffer (write, read, sendto, recvfrom) or an iovec array. */
+static __always_inline int exit_simple(long ret, __u8 sys, __u32 type, bool vector)
+{
+	struct dns_call c;
+	struct dns_event *e;
+	struct dns_sock *s;
+	struct dns_peer from = {};
+	bool named = false;
+
+	if (!take_call(sys, &c) || ret <= 0)
+		return 0;
+	struct sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = c.fd };
+	s = bpf_map_lookup_elem(&socks, &k);
+	if (!s)
+		return 0;
+	if (c.addr && read_peer(&from, c.addr, c.addrcap)) {
+		/* an unconnected socket also hears from others: keep what comes from DNS ports */
+		if (!s->connected && kind_of(from.port) != PORT_DNS)
+			return 0;
+		named = true;
+	}
+	e = new_event(type, s, sys, type == DNS_REC_SEND ? c.ts : 0);
+	if (!e)
+		return 0;
+	if (c.has_dest)
+		set_peer(e, &c.dest);
+	else if (named)
+		set_peer(e, &from);
+	e->len = ret;
+	if (vector)
+		e->cap = gather(e, c.buf, c.count, ret);
+	else
+		e->cap = copy_buf(e, c.buf, (__u64)ret < c.count ? (__u64)ret : c.count);
+	stream(e, s, type, ret);
+	emit(e, type != DNS_REC_SEND);
+	return 0;
+}
+
+/* Exit of sendmsg/recvmsg: one message described by a user msghdr. */
+static __always_inline int exit_msg(long ret, __u8 sys, __u32 type)
+{
+	struct dns_call c;
+	struct u_msghdr m;
+	struct dns_event *e;
+	struct dns_sock *s;
+	struct dns_peer from = {};
+
+	if (!take_call(sys, &c) || ret <= 0)
+		return 0;
+	struct sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = c.fd };
+	s = bpf_map_lookup_elem(&socks, &k);
+	if (!s)
+		return 0;
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)c.buf))
+		return 0;
+	bool named = false;
+	if (type == DNS_REC_RECV && m.name && read_peer(&from, m.name, m.namelen)) {
+		if (!s->connected && kind_of(from.port) != PORT_DNS)
+			return 0;
+		named = true;
+	}
+	e = new_event(type, s, sys, type == DNS_REC_SEND ? c.ts : 0);
+	if (!e)
+		return 0;
+	if (c.has_dest)
+		set_peer(e, &c.dest);
+	else if (named)
+		set_peer(e, &from);
+	e->len = ret;
+	e->cap = gather(e, m.iov, m.iovlen, ret);
+	stream(e, s, type, ret);
+	emit(e, type != DNS_REC_SEND);
+	return 0;
+}
+
+/* Exit of sendmmsg/recvmmsg: ret messages, each with its own length and maybe address. */
+static __always_inline int exit_mmsg(long ret, __u8 sys, __u32 type)
+{
+	struct dns_call c;
+	struct dns_sock *s;
+
+	if (!take_call(sys, &c) || ret <= 0)
+		return 0;
+	struct sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = c.fd };
+	s = bpf_map_lookup_elem(&socks, &k);
+	if (!s)
+		return 0;
+	for (int i = 0; i < MAX_MMSG; i++) {
+		struct u_mmsghdr m;
+		struct dns_peer from = {};
+		struct dns_event *e;
+		bool named = false;
+
+		if (i >= ret || i >= c.count)
+			break;
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)(c.buf + i * sizeof(m))))
+			break;
+		if (m.hdr.name && read_peer(&from, m.hdr.name, m.hdr.namelen)) {
+			if (kind_of(from.port) != PORT_DNS && (type == DNS_REC_SEND || !s->connected))
+				continue;
+			named = true;
+		} else if (!s->connected) {
+			continue;
+		}
+		e = new_event(type, s, sys, type == DNS_REC_SEND ? c.ts : 0);
+		if (!e)
+			break;
+		if (named)
+			set_peer(e, &from);
+		e->len = m.len;
+		e->cap = gather(e, m.hdr.iov, m.hdr.iovlen, m.len);
+		stream(e, s, type, m.len);
+		emit(e, type != DNS_REC_SEND);
+	}
+	return 0;
+}
+
+/* ---- connect and close: what is watched ---- */
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int dns_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	int fd = ctx->args[0];
+	__u64 uaddr = ctx->args[1];
+	__u64 alen = ctx->args[2];
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct dns_peer p = {};
+	int kind;
+
+	if (!read_peer(&p, uaddr, alen)) {
+		/* AF_UNSPEC dissolves a UDP association; anything else is not ours */
+		bpf_map_delete_elem(&socks, &k);
+		return 0;
+	}
+	kind = kind_of(p.port);
+	if (kind == PORT_DNS) {
+		watch(tgid, fd, &p);
+		return 0;
+	}
+	bpf_map_delete_elem(&socks, &k);
+	if (kind == PORT_TLS) {
+		struct dns_event *e = new_event(DNS_REC_TLS, NULL, DNS_SYS_CONNECT, 0);
+		if (!e)
+			return 0;
+		set_peer(e, &p);
+		e->transport = DNS_TRANSPORT_TLS;
+		emit(e, false);
+	}
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int dns_close(struct trace_event_raw_sys_enter *ctx)
+{
+	int fd = ctx->args[0];
+	struct sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct dns_sock *s = bpf_map_lookup_elem(&socks, &k);
+
+	if (!s)
+		return 0;
+	if (s->transport == DNS_TRANSPORT_TCP) {
+		struct dns_event *e = new_event(DNS_REC_CLOSE, s, DNS_SYS_CLOSE, 0);
+		if (e)
+			emit(e, true);
+	}
+	bpf_map_delete_elem(&socks, &k);
+	return 0;
+}
+
+/* ---- sends ---- */
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int dns_enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_watched(ctx->args[0], DNS_SYS_WRITE, ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int dns_exit_write(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_simple(ctx->ret, DNS_SYS_WRITE, DNS_REC_SEND, false);
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int dns_enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_watched(ctx->args[0], DNS_SYS_WRITEV, ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_writev")
+int dns_exit_writev(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_simple(ctx->ret, DNS_SYS_WRITEV, DNS_REC_SEND, true);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int dns_enter_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_send_to(ctx->args[0], DNS_SYS_SENDTO, ctx->args[1], ctx->args[2], ctx->args[4], ctx->args[5]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int dns_exit_sendto(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_simple(ctx->ret, DNS_SYS_SENDTO, DNS_REC_SEND, false);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int dns_enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	struct u_msghdr m;
+	__u64 umsg = ctx->args[1];
+
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)umsg))
+		return 0;
+	return enter_send_to(ctx->args[0], DNS_SYS_SENDMSG, umsg, 0, m.name, m.namelen);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int dns_exit_sendmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_msg(ctx->ret, DNS_SYS_SENDMSG, DNS_REC_SEND);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmmsg")
+int dns_enter_sendmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	struct u_msghdr m;
+	__u64 umsg = ctx->args[1];
+
+	/* the first message's destination decides whether an unconnected socket is watched */
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)umsg))
+		return 0;
+	int ret = enter_send_to(ctx->args[0], DNS_SYS_SENDMMSG, umsg, ctx->args[2], m.name, m.namelen);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct dns_call *c = bpf_map_lookup_elem(&inflight, &tid);
+	if (c && c->sys == DNS_SYS_SENDMMSG)
+		c->has_dest = 0; /* each message names its own */
+	return ret;
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmmsg")
+int dns_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_mmsg(ctx->ret, DNS_SYS_SENDMMSG, DNS_REC_SEND);
+}
+
+/* ---- receives ---- */
+
+SEC("tracepoint/syscalls/sys_enter_read")
+int dns_enter_read(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_watched(ctx->args[0], DNS_SYS_READ, ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int dns_exit_read(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_simple(ctx->ret, DNS_SYS_READ, DNS_REC_RECV, false);
+}
+
+SEC("tracepoint/syscalls/sys_enter_readv")
+int dns_enter_readv(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_watched(ctx->args[0], DNS_SYS_READV, ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_readv")
+int dns_exit_readv(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_simple(ctx->ret, DNS_SYS_READV, DNS_REC_RECV, true);
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int dns_enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	int fd = ctx->args[0];
+	__u64 uaddr = ctx->args[4], ulen = ctx->args[5];
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct dns_call c = {};
+
+	/* a peek is read again later: count the bytes once */
+	if ((ctx->args[3] & MSG_PEEK) || !watched(tgid, fd))
+		return 0;
+	c.fd = fd;
+	c.sys = DNS_SYS_RECVFROM;
+	c.buf = ctx->args[1];
+	c.count = ctx->args[2];
+	if (uaddr && ulen && bpf_probe_read_user(&c.addrcap, sizeof(c.addrcap), (void *)ulen) == 0)
+		c.addr = uaddr;
+	park(&c);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int dns_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_simple(ctx->ret, DNS_SYS_RECVFROM, DNS_REC_RECV, false);
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int dns_enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ctx->args[2] & MSG_PEEK)
+		return 0;
+	return enter_watched(ctx->args[0], DNS_SYS_RECVMSG, ctx->args[1], 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int dns_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_msg(ctx->ret, DNS_SYS_RECVMSG, DNS_REC_RECV);
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmmsg")
+int dns_enter_recvmmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ctx->args[3] & MSG_PEEK)
+		return 0;
+	return enter_watched(ctx->args[0], DNS_SYS_RECVMMSG, ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmmsg")
+int dns_exit_recvmmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_mmsg(ctx->ret, DNS_SYS_RECVMMSG, DNS_REC_RECV);
+}

@@ -1,0 +1,105 @@
+package io.bpfwatch.monitor.dns;
+
+import io.bpfwatch.config.IpAddress;
+import io.bpfwatch.event.EventHeader;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Decodes {@code struct dns_event} (monitors/dns/dns.h) into a reused {@link Record}.
+ * Records are variable-length: the fixed part, then {@code cap} captured bytes. Offsets are
+ * checked against the compiled object's BTF by EventLayoutTest.
+ */
+public final class DnsDecoder {
+    public static final int CONN = 40, STREAM_OFF = 48, LEN = 56, CAP = 60, TRANSPORT = 62, SYSCALL = 63,
+            FAMILY = 64, PORT = 66, ADDR = 72, DATA = 88;
+    public static final int CAPTURE = 512;
+    public static final int SIZE = DATA + CAPTURE;
+    public static final int REC_SEND = 1, REC_RECV = 2, REC_TLS = 3, REC_CLOSE = 4;
+    public static final int UDP = 1, TCP = 2, TLS = 3;
+    static final int AF_INET = 2, AF_INET6 = 10;
+
+    /** One kernel record; valid until the next decode. */
+    public static final class Record {
+        public int type;
+        public long ts;
+        public long time;
+        public int pid, uid;
+        public String comm;
+        public long conn;
+        public long streamOff;
+        public int len;
+        public int cap;
+        public int transport;
+        public int syscall;
+        public int port;
+        /** The server as text, or null when the kernel did not know it. */
+        public String server;
+        public final byte[] data = new byte[CAPTURE];
+    }
+
+    private final EventHeader header;
+    private final byte[] addr = new byte[16];
+    private String lastServer;
+    private final byte[] lastAddr = new byte[17];
+    public String problem;
+
+    public DnsDecoder(EventHeader header) {
+        this.header = header;
+    }
+
+    /** Fills {@code r}; false if the record is malformed ({@link #problem} says why). */
+    public boolean decode(ByteBuffer b, int off, int len, Record r) {
+        if (len < DATA) {
+            problem = "dns record of " + len + " bytes, shorter than its fixed part (" + DATA + ")";
+            return false;
+        }
+        r.type = header.type(b, off);
+        if (r.type < REC_SEND || r.type > REC_CLOSE) {
+            problem = "dns record of unknown type " + r.type;
+            return false;
+        }
+        int cap = b.getShort(off + CAP) & 0xffff;
+        if (cap > CAPTURE || DATA + cap > len) {
+            problem = "dns record claims " + cap + " captured bytes in " + len;
+            return false;
+        }
+        r.ts = b.getLong(off + EventHeader.TS_NS);
+        r.time = header.time(b, off);
+        r.pid = header.pid(b, off);
+        r.uid = header.uid(b, off);
+        r.comm = header.comm(b, off);
+        r.conn = b.getLong(off + CONN);
+        r.streamOff = b.getLong(off + STREAM_OFF);
+        r.len = b.getInt(off + LEN);
+        r.cap = cap;
+        r.transport = b.get(off + TRANSPORT) & 0xff;
+        r.syscall = b.get(off + SYSCALL) & 0xff;
+        r.port = b.getShort(off + PORT) & 0xffff;
+        r.server = server(b, off, b.getShort(off + FAMILY) & 0xffff);
+        b.get(off + DATA, r.data, 0, cap);
+        return true;
+    }
+
+    /** The address as text; consecutive records usually name the same server, so it is cached. */
+    private String server(ByteBuffer b, int off, int family) {
+        int n;
+        if (family == AF_INET) n = 4;
+        else if (family == AF_INET6) n = 16;
+        else return null;
+        b.get(off + ADDR, addr, 0, n);
+        if (n == 16 && IpAddress.isV4Mapped(addr, 0)) {
+            // a dual-stack socket talking IPv4: report what the wire carries
+            System.arraycopy(addr, 12, addr, 0, 4);
+            n = 4;
+        }
+        boolean same = lastServer != null && lastAddr[16] == n;
+        for (int i = 0; same && i < n; i++) same = lastAddr[i] == addr[i];
+        if (!same) {
+            lastServer = IpAddress.format(addr, 0, n);
+            System.arraycopy(addr, 0, lastAddr, 0, n);
+            lastAddr[16] = (byte) n;
+        }
+        return lastServer;
+    }
+}

@@ -1,0 +1,69 @@
+package io.bpfwatch.monitor.dns;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfwatch.config.ConfigLoader;
+import io.bpfwatch.config.DaemonConfig;
+import io.bpfwatch.event.JsonLineEncoder;
+import io.bpfwatch.monitor.MonitorCatalog;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** monitors.dns in the config file, and the JSON line an event becomes. */
+class DnsConfigTest {
+    private static DnsSettings parse(String section) throws Exception {
+        DaemonConfig c = new ConfigLoader(MonitorCatalog.builtin()).parse("test.yaml", "monitors:\n  dns: " + section + "\n");
+        return (DnsSettings) c.monitors().get("dns").settings();
+    }
+
+    @Test
+    void defaultsWatch53And853WithAFiveSecondTimeout() throws Exception {
+        DnsSettings s = parse("{}");
+        assertThat(s).isEqualTo(DnsSettings.DEFAULT);
+        byte[] kinds = s.portKinds();
+        assertThat(kinds[53]).isEqualTo((byte) 1);
+        assertThat(kinds[853]).isEqualTo((byte) 2);
+        assertThat(kinds[443]).isZero();
+    }
+
+    @Test
+    void everyKeyIsRead() throws Exception {
+        DnsSettings s = parse("{ ports: [53, 5353, 853, 8853], tls-ports: [853, 8853], timeout: 1500ms, max-pending: 1024 }");
+        assertThat(s.ports()).containsExactly(53, 5353, 853, 8853);
+        assertThat(s.tlsPorts()).containsExactly(853, 8853);
+        assertThat(s.timeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(s.maxPending()).isEqualTo(1024);
+        assertThat(parse("{ ports: [53] }").tlsPorts()).as("853 is only TLS when watched").isEmpty();
+    }
+
+    @Test
+    void shippedConfigEnablesDnsWithTheDefaults() throws Exception {
+        DaemonConfig c = new ConfigLoader(MonitorCatalog.builtin()).load(Path.of("packaging/bpfwatch.yaml"));
+        assertThat(c.monitors().get("dns").enabled()).isTrue();
+        assertThat(c.monitors().get("dns").settings()).isEqualTo(DnsSettings.DEFAULT);
+    }
+
+    @Test
+    void aLineIsValidJsonWhateverTheName() throws Exception {
+        DnsEvent e = new DnsEvent(DnsEvent.Kind.ANSWERED, 1_700_000_000_123_456_789L, 7, 0, "evil\"\n\u0001comm", 0,
+                "a\\032\\\"\\010.test", 1, "::1", 53, "udp", 4, null);
+        e.rcode = 3;
+        e.latencyNanos = 1_234_567;
+        e.addresses = List.of("192.0.2.1");
+        String line = JsonLineEncoder.toLine(e);
+        assertThat(line).endsWith("\n").hasLineCount(1);
+        JsonNode n = new ObjectMapper().readTree(line);
+        assertThat(n.get("event").asText()).isEqualTo("answered");
+        assertThat(n.get("comm").asText()).isEqualTo("evil\"\n\u0001comm");
+        assertThat(n.get("qname").asText()).isEqualTo("a\\032\\\"\\010.test");
+        assertThat(n.get("qtype").asText()).isEqualTo("A");
+        assertThat(n.get("rcode").asText()).isEqualTo("NXDOMAIN");
+        assertThat(n.get("latency_ms").asDouble()).isEqualTo(1.235);
+        assertThat(n.get("addresses").get(0).asText()).isEqualTo("192.0.2.1");
+    }
+}
