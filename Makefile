@@ -11,7 +11,20 @@ DEBS := openjdk-17-jdk-headless maven make clang llvm libbpf1 libbpf-dev bpftool
         iproute2 procps curl python3
 STAMP := target/.deps-ok
 
-.PHONY: all deps build run test test-unit clean check probe
+.PHONY: all deps build run test test-unit clean check probe deb package-deb install install-files uninstall
+
+VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
+DEB := target/bpfwatch_$(VERSION)_all.deb
+
+# Source installs (`make install`) go under /usr/local; the .deb uses PREFIX=/usr.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/bpfwatch
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/bpfwatch
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
 
 all: build
 
@@ -48,6 +61,55 @@ test: deps
 
 test-unit: deps
 	$(MVN) $(MVN_FLAGS) test
+
+# bpfwatch_VERSION_all.deb, laid out by install-files and packed by dpkg-deb.
+deb: build
+	$(MAKE) --no-print-directory package-deb
+
+# The .deb from an existing build (Maven runs this before the integration tests).
+package-deb:
+	packaging/deb/build-deb $(VERSION) target
+
+install: build
+	$(MAKE) --no-print-directory install-files
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "installed; edit $(SYSCONFDIR)/bpfwatch/bpfwatch.yaml, then: systemctl enable --now bpfwatch"
+
+# The files alone, from an existing build. The unit's paths follow BINDIR and SYSCONFDIR.
+# An existing config is the admin's: it is kept, and the new default lands beside it.
+install-files:
+	@test -f target/quarkus-app/quarkus-run.jar || { echo "no build: run make build first" >&2; exit 1; }
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)/bpfwatch
+	cp -R target/quarkus-app/. $(DESTDIR)$(LIBDIR)/
+	chmod -R u=rwX,go=rX $(DESTDIR)$(LIBDIR)
+	install -m 0755 packaging/bpfwatch.sh $(DESTDIR)$(BINDIR)/bpfwatch
+	install -m 0644 packaging/bpfwatch.1 $(DESTDIR)$(MANDIR)/man1/bpfwatch.1
+	sed -e 's:/usr/bin/bpfwatch:$(BINDIR)/bpfwatch:g' -e 's:/etc/bpfwatch/:$(SYSCONFDIR)/bpfwatch/:g' \
+	    -e 's:/usr/share/doc/bpfwatch/:$(DOCDIR)/:g' \
+	    packaging/systemd/bpfwatch.service > $(DESTDIR)$(UNITDIR)/bpfwatch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/bpfwatch.service
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml ]; then \
+	    install -m 0644 packaging/bpfwatch.yaml $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml.default; \
+	    echo "kept $(SYSCONFDIR)/bpfwatch/bpfwatch.yaml; the new default is bpfwatch.yaml.default"; \
+	else install -m 0644 packaging/bpfwatch.yaml $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml; fi
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 packaging/logrotate/bpfwatch $(DESTDIR)$(DOCDIR)/examples/logrotate
+	install -m 0644 packaging/prometheus/bpfwatch-alerts.yml $(DESTDIR)$(DOCDIR)/examples/prometheus-alerts.yml
+	install -m 0644 packaging/grafana/bpfwatch.json $(DESTDIR)$(DOCDIR)/examples/grafana-dashboard.json
+
+# Stops and disables a running source install first; keeps an edited config and the logs.
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ -e $(UNITDIR)/bpfwatch.service ]; then \
+	    systemctl disable --now bpfwatch.service || true; fi
+	rm -rf $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(BINDIR)/bpfwatch $(DESTDIR)$(UNITDIR)/bpfwatch.service $(DESTDIR)$(MANDIR)/man1/bpfwatch.1 \
+	    $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml.default
+	@if cmp -s packaging/bpfwatch.yaml $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml; then \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml; rmdir $(DESTDIR)$(SYSCONFDIR)/bpfwatch 2>/dev/null || true; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml ]; then \
+	    echo "kept the edited $(SYSCONFDIR)/bpfwatch/bpfwatch.yaml"; fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 clean:
 	rm -rf target var
