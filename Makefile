@@ -8,7 +8,8 @@ LOGS_DIR ?= $(CURDIR)/var/log/bpfwatch
 
 # What building and testing need from Debian.
 DEBS := openjdk-17-jdk-headless maven make clang llvm libbpf1 libbpf-dev bpftool \
-        iproute2 procps curl python3
+        iproute2 procps curl python3 \
+        systemd systemd-container debootstrap lintian
 STAMP := target/.deps-ok
 
 .PHONY: all deps build run test test-unit clean check probe deb package-deb install install-files uninstall
@@ -54,10 +55,25 @@ check: build
 probe: build
 	target/bpfwatch probe
 
-# Unit tests (surefire), then the packaged daemon's integration tests (failsafe).
-# Tests that need root and BPF skip with a reason, unless BPFWATCH_REQUIRE_BPF=1 (CI).
-test: deps
-	$(MVN) $(MVN_FLAGS) verify
+# Packaging tests keep what is slow to make here between runs: the debootstrapped container
+# image (keyed by its recipe) and promtool.
+TEST_CACHE ?= $(CURDIR)/target/test-cache
+PROMTOOL := $(TEST_CACHE)/promtool/promtool
+
+# Unit tests (surefire), then the packaged daemon's integration tests (failsafe), the .deb
+# under real systemd among them. Tests that need root and BPF skip with a reason, unless
+# BPFWATCH_REQUIRE_BPF=1 (CI).
+test: deps $(PROMTOOL)
+	$(MVN) $(MVN_FLAGS) verify -Dbpfwatch.test.cache=$(TEST_CACHE) -Dbpfwatch.promtool=$(PROMTOOL)
+
+# promtool out of Debian's prometheus package, unpacked: installing that package would also
+# install and start a Prometheus server.
+$(PROMTOOL):
+	mkdir -p $(@D)
+	cd $(@D) && rm -f prometheus_*.deb && \
+	  { apt-get download -q prometheus 2>/dev/null || { apt-get update -qq && apt-get download -q prometheus; }; } && \
+	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > promtool.new && \
+	  chmod 0755 promtool.new && mv promtool.new promtool && rm -f prometheus_*.deb
 
 test-unit: deps
 	$(MVN) $(MVN_FLAGS) test
