@@ -11,7 +11,8 @@ LOGS_DIR ?= $(CURDIR)/var/log/bpfwatch
 # take port 53 on the host.
 DEBS := openjdk-17-jdk-headless maven make clang llvm libbpf1 libbpf-dev bpftool \
         iproute2 procps curl python3 \
-        dnsmasq-base bind9-dnsutils
+        dnsmasq-base bind9-dnsutils \
+        systemd systemd-container debootstrap lintian
 # The zfs monitor's tests drive the real OpenZFS userland client, built with gcc; Debian ships
 # its libraries (2.1) in the contrib component, which deps enables when they are missing.
 ZFS_DEBS := libzfs4linux libnvpair3linux libuutil3linux
@@ -27,7 +28,20 @@ ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contri
 	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
 	  fi; }
 
-.PHONY: all deps build run test test-unit fuzz clean check probe
+.PHONY: all deps build run test test-unit fuzz clean check probe deb package-deb install install-files uninstall
+
+VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
+DEB := target/bpfwatch_$(VERSION)_all.deb
+
+# Source installs (`make install`) go under /usr/local; the .deb uses PREFIX=/usr.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/bpfwatch
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/bpfwatch
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
 
 all: build
 
@@ -58,12 +72,27 @@ check: build
 probe: build
 	target/bpfwatch probe
 
-# Unit tests and fuzzing (surefire), then the packaged daemon's integration tests (failsafe).
-# Tests that need root and BPF skip with a reason, unless BPFWATCH_REQUIRE_BPF=1 (CI).
-# Fuzzing: every *Fuzzer class runs Jazzer in fuzzing mode for bpfwatch.fuzz.duration (30 s)
-# in its own JVM; a crash is saved next to the test as a regression input and fails the run.
-test: deps
-	$(MVN) $(MVN_FLAGS) verify
+# Packaging tests keep what is slow to make here between runs: the debootstrapped container
+# image (keyed by its recipe) and promtool.
+TEST_CACHE ?= $(CURDIR)/target/test-cache
+PROMTOOL := $(TEST_CACHE)/promtool/promtool
+
+# Unit tests and fuzzing (surefire), then the packaged daemon's integration tests (failsafe),
+# the .deb under real systemd among them. Tests that need root and BPF skip with a reason,
+# unless BPFWATCH_REQUIRE_BPF=1 (CI). Fuzzing: every fuzz target runs Jazzer in fuzzing mode
+# for bpfwatch.fuzz.duration (30 s) in its own JVM; a crash is saved next to the test as a
+# regression input and fails the run.
+test: deps $(PROMTOOL)
+	$(MVN) $(MVN_FLAGS) verify -Dbpfwatch.test.cache=$(TEST_CACHE) -Dbpfwatch.promtool=$(PROMTOOL)
+
+# promtool out of Debian's prometheus package, unpacked: installing that package would also
+# install and start a Prometheus server.
+$(PROMTOOL):
+	mkdir -p $(@D)
+	cd $(@D) && rm -f prometheus_*.deb && \
+	  { apt-get download -q prometheus 2>/dev/null || { apt-get update -qq && apt-get download -q prometheus; }; } && \
+	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > promtool.new && \
+	  chmod 0755 promtool.new && mv promtool.new promtool && rm -f prometheus_*.deb
 
 # Fuzz longer: make fuzz FUZZ=10m
 FUZZ ?= 5m
@@ -72,6 +101,55 @@ fuzz: deps
 
 test-unit: deps
 	$(MVN) $(MVN_FLAGS) test
+
+# bpfwatch_VERSION_all.deb, laid out by install-files and packed by dpkg-deb.
+deb: build
+	$(MAKE) --no-print-directory package-deb
+
+# The .deb from an existing build (Maven runs this before the integration tests).
+package-deb:
+	packaging/deb/build-deb $(VERSION) target
+
+install: build
+	$(MAKE) --no-print-directory install-files
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "installed; edit $(SYSCONFDIR)/bpfwatch/bpfwatch.yaml, then: systemctl enable --now bpfwatch"
+
+# The files alone, from an existing build. The unit's paths follow BINDIR and SYSCONFDIR.
+# An existing config is the admin's: it is kept, and the new default lands beside it.
+install-files:
+	@test -f target/quarkus-app/quarkus-run.jar || { echo "no build: run make build first" >&2; exit 1; }
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)/bpfwatch
+	cp -R target/quarkus-app/. $(DESTDIR)$(LIBDIR)/
+	chmod -R u=rwX,go=rX $(DESTDIR)$(LIBDIR)
+	install -m 0755 packaging/bpfwatch.sh $(DESTDIR)$(BINDIR)/bpfwatch
+	install -m 0644 packaging/bpfwatch.1 $(DESTDIR)$(MANDIR)/man1/bpfwatch.1
+	sed -e 's:/usr/bin/bpfwatch:$(BINDIR)/bpfwatch:g' -e 's:/etc/bpfwatch/:$(SYSCONFDIR)/bpfwatch/:g' \
+	    -e 's:/usr/share/doc/bpfwatch/:$(DOCDIR)/:g' \
+	    packaging/systemd/bpfwatch.service > $(DESTDIR)$(UNITDIR)/bpfwatch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/bpfwatch.service
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml ]; then \
+	    install -m 0644 packaging/bpfwatch.yaml $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml.default; \
+	    echo "kept $(SYSCONFDIR)/bpfwatch/bpfwatch.yaml; the new default is bpfwatch.yaml.default"; \
+	else install -m 0644 packaging/bpfwatch.yaml $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml; fi
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 packaging/logrotate/bpfwatch $(DESTDIR)$(DOCDIR)/examples/logrotate
+	install -m 0644 packaging/prometheus/bpfwatch-alerts.yml $(DESTDIR)$(DOCDIR)/examples/prometheus-alerts.yml
+	install -m 0644 packaging/grafana/bpfwatch.json $(DESTDIR)$(DOCDIR)/examples/grafana-dashboard.json
+
+# Stops and disables a running source install first; keeps an edited config and the logs.
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ -e $(UNITDIR)/bpfwatch.service ]; then \
+	    systemctl disable --now bpfwatch.service || true; fi
+	rm -rf $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(BINDIR)/bpfwatch $(DESTDIR)$(UNITDIR)/bpfwatch.service $(DESTDIR)$(MANDIR)/man1/bpfwatch.1 \
+	    $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml.default
+	@if cmp -s packaging/bpfwatch.yaml $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml; then \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml; rmdir $(DESTDIR)$(SYSCONFDIR)/bpfwatch 2>/dev/null || true; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/bpfwatch/bpfwatch.yaml ]; then \
+	    echo "kept the edited $(SYSCONFDIR)/bpfwatch/bpfwatch.yaml"; fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 clean:
 	rm -rf target var

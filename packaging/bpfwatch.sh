@@ -1,12 +1,15 @@
 #!/bin/sh
 # bpfwatch launcher: runs the packaged application with the JVM flags the daemon is tuned for.
-# From a build it runs target/quarkus-app; installed, /usr/lib/bpfwatch.
+# From a build it runs target/quarkus-app; installed as PREFIX/bin/bpfwatch, PREFIX/lib/bpfwatch
+# (/usr for the .deb, /usr/local for `make install`).
 set -e
 here=$(dirname "$(readlink -f "$0")")
 if [ -n "$BPFWATCH_APP_DIR" ]; then
     app=$BPFWATCH_APP_DIR
 elif [ -f "$here/quarkus-app/quarkus-run.jar" ]; then
     app=$here/quarkus-app
+elif [ -f "$here/../lib/bpfwatch/quarkus-run.jar" ]; then
+    app=$(readlink -f "$here/../lib/bpfwatch")
 else
     app=/usr/lib/bpfwatch
 fi
