@@ -51,3 +51,5 @@ test-unit: deps
 
 clean:
 	rm -rf target var
+
+include vm/vm.mk
