@@ -7,7 +7,8 @@
 # usage: vm/boot.sh IMAGE OUT ENTRY [NAME=VALUE...]   (NAME=VALUE: ENTRY's environment)
 # env:   VM_BOOT_TIMEOUT  seconds until the guest must have booted (default 120)
 #        VM_TIMEOUT       seconds until ENTRY must have finished (default 900)
-#        VM_CPUS (2), VM_MEMORY (2G), VM_QUIET=1 (console only to the log file)
+#        VM_CPUS (2), VM_MEMORY (2G), VM_QUIET=1 (console only to the log file),
+#        VM_APPEND (more kernel arguments, e.g. loglevel=7 to see the whole boot)
 # exit:  ENTRY's exit status; 124 after a timeout, 125 if the guest stopped without one.
 set -euo pipefail
 
@@ -57,7 +58,7 @@ started=$(date +%s)
 qemu-system-x86_64 -accel tcg -cpu max -smp "${VM_CPUS:-2}" -m "${VM_MEMORY:-2G}" \
     -nodefaults -no-reboot -display none -monitor none \
     -kernel "$image/vmlinux" -initrd "$image/rootfs.cpio" \
-    -append "console=ttyS0 panic=-1 quiet" \
+    -append "console=ttyS0 panic=-1 quiet ${VM_APPEND:-}" \
     -serial "file:$console" \
     -device virtio-rng-pci \
     -virtfs "local,path=$out,mount_tag=out,security_model=none" \

@@ -22,25 +22,26 @@ def main():
         return 1
     passed, failed, skipped, problems = 0, 0, 0, []
     ran = {}
-    for report in reports:
-        for case in ET.parse(report).getroot().iter("testcase"):
-            cls, name = case.get("classname", "?"), case.get("name", "?")
-            ran[cls] = ran.get(cls, 0) + 1
-            outcome = "passed"
-            for kind in ("failure", "error", "skipped"):
-                el = case.find(kind)
-                if el is not None:
-                    outcome = "skipped" if kind == "skipped" else "FAILED"
-                    why = (el.get("message") or el.text or "").strip().splitlines()
-                    problems.append(f"{cls.rsplit('.', 1)[-1]}.{name}: {outcome}: {why[0] if why else kind}")
-                    break
-            if outcome == "passed":
-                passed += 1
-            elif outcome == "skipped":
-                skipped += 1
-            else:
-                failed += 1
-            print(f"  {float(case.get('time', 0)):7.1f}s  {outcome:7}  {cls.rsplit('.', 1)[-1]}.{name}")
+    cases = [c for r in reports for c in ET.parse(r).getroot().iter("testcase")]
+    cases.sort(key=lambda c: (c.get("classname", ""), c.get("name", "")))
+    for case in cases:
+        cls, name = case.get("classname", "?"), case.get("name", "?")
+        ran[cls] = ran.get(cls, 0) + 1
+        outcome = "passed"
+        for kind in ("failure", "error", "skipped"):
+            el = case.find(kind)
+            if el is not None:
+                outcome = "skipped" if kind == "skipped" else "FAILED"
+                why = (el.get("message") or el.text or "").strip().splitlines()
+                problems.append(f"{cls.rsplit('.', 1)[-1]}.{name}: {outcome}: {why[0] if why else kind}")
+                break
+        if outcome == "passed":
+            passed += 1
+        elif outcome == "skipped":
+            skipped += 1
+        else:
+            failed += 1
+        print(f"  {float(case.get('time', 0)):7.1f}s  {outcome:7}  {cls.rsplit('.', 1)[-1]}.{name}")
     for cls in classes:
         cls = cls.split("#", 1)[0]
         if not ran.get(cls):
