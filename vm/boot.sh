@@ -6,7 +6,7 @@
 #
 # usage: vm/boot.sh IMAGE OUT ENTRY [NAME=VALUE...]   (NAME=VALUE: ENTRY's environment)
 # env:   VM_BOOT_TIMEOUT  seconds until the guest must have booted (default 120)
-#        VM_TIMEOUT       seconds until ENTRY must have finished (default 900)
+#        VM_TIMEOUT       seconds until ENTRY must have finished (default 600)
 #        VM_CPUS (2), VM_MEMORY (2G), VM_QUIET=1 (console only to the log file),
 #        VM_APPEND (more kernel arguments, e.g. loglevel=7 to see the whole boot)
 # exit:  ENTRY's exit status; 124 after a timeout, 125 if the guest stopped without one.
@@ -16,7 +16,7 @@ image=$1 out=$2 entry=$3
 shift 3
 project=$(cd "$(dirname "$0")/.." && pwd)
 boot_timeout=${VM_BOOT_TIMEOUT:-120}
-timeout=${VM_TIMEOUT:-900}
+timeout=${VM_TIMEOUT:-600}
 
 die() { echo "vm: $*" >&2; exit 125; }
 [ -f "$image/complete" ] || die "$image is not a built image"

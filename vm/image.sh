@@ -35,6 +35,8 @@ mirror=$(apt-get indextargets --format '$(RELEASE) $(COMPONENT) $(REPO_URI)' 'Id
 
 # A metapackage (linux-image-amd64) names the real one in its Depends; --no-all-versions
 # shows the candidate, the version `apt-get download` fetches.
+# A fresh machine may not have apt's package lists yet.
+apt-cache show --no-all-versions "$kernel_pkg" > /dev/null 2>&1 || apt-get update -qq
 pkg=$kernel_pkg
 for _ in 1 2 3; do
     info=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null) || die "apt knows no package $pkg"
@@ -57,27 +59,29 @@ done
 key=$( { echo "$pkg=$version $suite $mirror"; echo "$pins"; echo "$modules"; cat "$here/image.sh" "$here/init"; } \
     | sha256sum | cut -c1-16)
 image=$cache/images/$pkg-$key
-if [ -f "$image/complete" ]; then
-    echo "$image"
-    exit 0
-fi
+# complete's age is the image's last use: images unused for two weeks are removed.
+reuse() {
+    if [ -f "$image/complete" ]; then
+        touch "$image/complete"
+        echo "$image"
+        exit 0
+    fi
+}
+reuse
 
-mkdir -p "$cache/debs" "$cache/images"
+mkdir -p "$cache/images"
 exec 9>"$cache/.lock"
 flock 9
-if [ -f "$image/complete" ]; then echo "$image"; exit 0; fi
+reuse
+find "$cache/images" -mindepth 2 -maxdepth 2 -name complete -mtime +14 -printf '%h\n' | xargs -r rm -rf
 
 started=$(date +%s)
 work=$(mktemp -d "$cache/.build-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 log "building $pkg $version + $suite minbase from $mirror (key $key)"
 
-deb=$(ls "$cache/debs/${pkg}_${version//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
-if [ -z "$deb" ]; then
-    (cd "$cache/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$version" >&2)
-    deb=$(ls "$cache/debs/${pkg}_${version//:/%3a}_"*.deb | head -n1)
-fi
-dpkg-deb -x "$deb" "$work/kernel"
+(cd "$work" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$version" >&2)
+dpkg-deb -x "$work/${pkg}_"*.deb "$work/kernel"
 
 # bzImage -> vmlinux: qemu boots the ELF directly (PVH), seconds faster under TCG than
 # decompressing in the guest. Find the compressed payload by its magic and inflate it.
