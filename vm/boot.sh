@@ -64,8 +64,11 @@ qemu-system-x86_64 -accel tcg -cpu max -smp "${VM_CPUS:-2}" -m "${VM_MEMORY:-2G}
     -virtfs "local,path=$out,mount_tag=out,security_model=none" \
     "${virtfs[@]}" > "$out/qemu.log" 2>&1 &
 qemu=$!
+trap 'kill $qemu 2>/dev/null || true' EXIT
+tailer=""
 if [ "${VM_QUIET:-0}" != 1 ]; then
-    tail -n +1 -f --pid=$qemu "$console" &
+    tail -n +1 -s 0.2 -f --pid=$qemu "$console" &
+    tailer=$!
 fi
 
 verdict=""
@@ -83,7 +86,7 @@ while kill -0 $qemu 2>/dev/null; do
     fi
 done
 wait $qemu 2>/dev/null || true
-sleep 0.2  # let tail print the last lines
+[ -z "$tailer" ] || wait $tailer 2>/dev/null || true
 
 if [ -n "$verdict" ]; then
     status=124

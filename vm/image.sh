@@ -8,6 +8,7 @@
 #
 # usage: vm/image.sh CACHE KERNEL_PACKAGE
 # env:   VM_SUITE (default: the host's Debian codename), VM_GUEST_DEBS, VM_MODULES
+#        (packages may come from main or contrib)
 set -euo pipefail
 
 cache=$1
@@ -49,11 +50,11 @@ version=$(echo "$info" | sed -n 's/^Version: //p')
 release=${pkg#linux-image-}
 
 # Versions debootstrap will install: the suite's own, not updates or security.
-pins=$(apt-cache madison $guest_debs | awk -F'|' -v s=" $suite/main " '
-    index($3, s) { gsub(/ /, "", $1); gsub(/ /, "", $2); if (!($1 in v)) v[$1] = $2 }
+pins=$(apt-cache madison $guest_debs | awk -F'|' -v s=" $suite/" '
+    index($3, s "main ") || index($3, s "contrib ") { gsub(/ /, "", $1); gsub(/ /, "", $2); if (!($1 in v)) v[$1] = $2 }
     END { for (p in v) print p "=" v[p] }' | sort)
 for p in $guest_debs; do
-    echo "$pins" | grep -q "^$p=" || die "$suite/main has no package $p"
+    echo "$pins" | grep -q "^$p=" || die "$suite has no package $p in main or contrib"
 done
 
 key=$( { echo "$pkg=$version $suite $mirror"; echo "$pins"; echo "$modules"; cat "$here/image.sh" "$here/init"; } \
@@ -100,7 +101,7 @@ extract '\xFD7zXZ\x00' xz -dc --single-stream || extract '\x28\xB5\x2F\xFD' zstd
 
 log "debootstrap $suite (minbase + $(echo $guest_debs | tr ' ' ','))"
 rootfs=$work/rootfs
-debootstrap --variant=minbase --include="$(echo $guest_debs | tr ' ' ',')" "$suite" "$rootfs" "$mirror" \
+debootstrap --variant=minbase --components=main,contrib --include="$(echo $guest_debs | tr ' ' ',')" "$suite" "$rootfs" "$mirror" \
     > "$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
 chroot "$rootfs" dpkg-query -W -f '${Package} ${Version}\n' > "$work/packages.txt"
 rm -rf "$rootfs"/usr/share/{doc,man,info,locale} "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/*
