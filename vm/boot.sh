@@ -55,7 +55,7 @@ done
 console=$out/console.log
 : > "$console"
 started=$(date +%s)
-qemu-system-x86_64 -accel tcg -cpu max -smp "${VM_CPUS:-2}" -m "${VM_MEMORY:-2G}" \
+qemu-system-x86_64 -accel tcg -smp "${VM_CPUS:-2}" -m "${VM_MEMORY:-2G}" \
     -nodefaults -no-reboot -display none -monitor none \
     -kernel "$image/vmlinux" -initrd "$image/rootfs.cpio" \
     -append "console=ttyS0 panic=-1 quiet ${VM_APPEND:-}" \

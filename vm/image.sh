@@ -29,6 +29,9 @@ for tool in debootstrap cpio xz depmod modprobe dpkg-deb apt-cache apt-get sha25
 done
 [ "$(id -u)" = 0 ] || die "building the image needs root (debootstrap)"
 
+# A fresh machine may not have apt's package lists yet.
+apt-cache show --no-all-versions "$kernel_pkg" > /dev/null 2>&1 || apt-get update -qq
+
 # The mirror that serves SUITE/main, as apt is configured (no mirror is hard-coded).
 mirror=$(apt-get indextargets --format '$(RELEASE) $(COMPONENT) $(REPO_URI)' 'Identifier: Packages' \
     | awk -v s="$suite" '$1 == s && $2 == "main" { print $3; exit }')
@@ -36,8 +39,6 @@ mirror=$(apt-get indextargets --format '$(RELEASE) $(COMPONENT) $(REPO_URI)' 'Id
 
 # A metapackage (linux-image-amd64) names the real one in its Depends; --no-all-versions
 # shows the candidate, the version `apt-get download` fetches.
-# A fresh machine may not have apt's package lists yet.
-apt-cache show --no-all-versions "$kernel_pkg" > /dev/null 2>&1 || apt-get update -qq
 pkg=$kernel_pkg
 for _ in 1 2 3; do
     info=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null) || die "apt knows no package $pkg"
@@ -74,6 +75,8 @@ mkdir -p "$cache/images"
 exec 9>"$cache/.lock"
 flock 9
 reuse
+# Under the lock no other build runs: any build directory left is from an interrupted one.
+rm -rf "$cache"/.build-*
 find "$cache/images" -mindepth 2 -maxdepth 2 -name complete -mtime +14 -printf '%h\n' | xargs -r rm -rf
 
 started=$(date +%s)
