@@ -159,3 +159,5 @@ uninstall:
 
 clean:
 	rm -rf target var
+
+include vm/vm.mk

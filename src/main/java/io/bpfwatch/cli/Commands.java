@@ -13,6 +13,7 @@ import io.bpfwatch.monitor.MonitorType;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** check, probe and version: quick, no HTTP port, no BPF programs loaded. */
 public final class Commands {
@@ -43,8 +44,11 @@ public final class Commands {
     public static int probe(MonitorCatalog catalog, PrintStream out) {
         Kernel k = Kernel.system();
         out.println("kernel " + k.release() + ", libbpf " + Kernel.libbpfVersion());
-        out.printf("  BTF %s, tracefs %s, kprobes %s%n", k.hasVmlinuxBtf() ? "yes" : "no",
-                k.tracefsEvents().isPresent() ? "yes" : "no", k.kprobesSupported() ? "yes" : "no");
+        Optional<String> fentry = k.missingFentry();
+        out.printf("  BTF %s, tracefs %s, kprobes %s, fentry %s%n", k.hasVmlinuxBtf() ? "yes" : "no",
+                k.tracefsEvents().isPresent() ? "yes" : "no", k.kprobesSupported() ? "yes" : "no",
+                fentry.isEmpty() ? "yes" : "no");
+        fentry.ifPresent(why -> out.println("  " + why));
         String libbpf = Kernel.libbpfProblem();
         if (libbpf != null) out.println("  " + libbpf);
         for (MonitorType t : catalog.all()) {

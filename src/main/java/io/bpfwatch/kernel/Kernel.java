@@ -1,6 +1,8 @@
 package io.bpfwatch.kernel;
 
+import io.bpfwatch.libbpf.BpfException;
 import io.bpfwatch.libbpf.Errno;
+import io.bpfwatch.libbpf.FeatureProbe;
 import io.bpfwatch.libbpf.LibBpf;
 import io.bpfwatch.libbpf.LibC;
 import org.jboss.logging.Logger;
@@ -12,9 +14,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What the running kernel offers, asked the cheap way (files under /sys), so monitors can
- * decide between hooks and say precisely why they cannot run. Answers about things that can
- * appear later (modules, tracefs) are not cached; the supervisor re-asks while unavailable.
+ * What the running kernel offers, asked the cheap way (files under /sys) where there is one,
+ * so monitors can decide between hooks and say precisely why they cannot run. Answers about
+ * things that can appear later (modules, tracefs) are not cached; the supervisor re-asks
+ * while unavailable. fentry support has no file to read: it is probed once by loading a
+ * program, and cached.
  */
 public final class Kernel {
     private static final Logger LOG = Logger.getLogger(Kernel.class);
@@ -24,6 +28,7 @@ public final class Kernel {
 
     private final Path root;
     private volatile boolean mountTried;
+    private volatile Optional<String> missingFentry;
 
     Kernel(Path root) {
         this.root = root;
@@ -105,6 +110,28 @@ public final class Kernel {
     public boolean kprobesSupported() {
         if (Files.exists(root.resolve("sys/bus/event_source/devices/kprobe/type"))) return true;
         return tracefsEvents().map(e -> Files.exists(e.getParent().resolve("kprobe_events"))).orElse(false);
+    }
+
+    /**
+     * Empty if fentry/fexit programs load and attach here, else why not: a no-op fentry
+     * program is attached to bpf_fentry_test1 (the kernel's own self-test target) for a moment.
+     * Cached once answered as root; without root the question cannot be asked yet.
+     */
+    public Optional<String> missingFentry() {
+        Optional<String> known = missingFentry;
+        if (known != null) return known;
+        String libbpf = libbpfProblem();
+        if (libbpf != null) return Optional.of(libbpf);
+        if (LibC.geteuid() != 0) return Optional.of("probing fentry needs root");
+        Optional<String> answer;
+        try {
+            FeatureProbe.fentry("bpf_fentry_test1");
+            answer = Optional.empty();
+        } catch (BpfException e) {
+            answer = Optional.of("fentry/fexit cannot be used on this kernel: " + e.getMessage());
+        }
+        missingFentry = answer;
+        return answer;
     }
 
     /** Whether a kernel function can be probed (listed in available_filter_functions). */

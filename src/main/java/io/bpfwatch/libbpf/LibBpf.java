@@ -103,6 +103,11 @@ public final class LibBpf {
 
     public static native int bpf_link__destroy(Pointer link);
 
+    // low-level program API (feature probes)
+    public static native int bpf_prog_load(int progType, String progName, String license, Pointer insns, long insnCnt, Pointer opts);
+
+    public static native int bpf_raw_tracepoint_open(String name, int progFd);
+
     // maps
     public static native int bpf_map__fd(Pointer map);
 

@@ -1,0 +1,36 @@
+# make test-vm: the BPF tests again inside Debian kernels booted under qemu (README: "Testing
+# on other kernels"). Included by the top-level Makefile.
+#   VM_KERNELS  Debian kernel packages to boot, one VM each (metapackages resolve to the
+#               version apt would install)
+#   VM_CACHE    where built images are kept, keyed by their inputs; `make clean-vm` empties it
+VM_KERNELS ?= linux-image-amd64
+VM_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bpfwatch/vm
+VM_DEBS := qemu-system-x86 debootstrap cpio kmod xz-utils zstd python3
+VM_STAMP := target/.vm-deps-ok
+
+.PHONY: test-vm vm-build vm-image clean-vm
+
+$(VM_STAMP): $(STAMP)
+	@missing=$$(for p in $(VM_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+# What the guest runs, shared read-only: classes, test classes, BPF objects, the packaged
+# daemon (for `bpfwatch probe`), and the test classpath copied to target/vm/lib.
+vm-build: $(VM_STAMP)
+	$(MVN) $(MVN_FLAGS) -DskipTests package dependency:copy-dependencies dependency:build-classpath \
+	  -DincludeScope=test -DoutputDirectory=target/vm/lib \
+	  -Dmdep.outputFile=target/vm/classpath -Dmdep.prefix=target/vm/lib
+
+test-vm: vm-build
+	VM_KERNELS="$(VM_KERNELS)" VM_CACHE="$(VM_CACHE)" vm/suite.sh
+
+vm-image: $(VM_STAMP)
+	@for k in $(VM_KERNELS); do vm/image.sh "$(VM_CACHE)" $$k || exit 1; done
+
+clean-vm:
+	rm -rf "$(VM_CACHE)" target/vm
