@@ -105,6 +105,13 @@ SOAK_SECONDS ?= 600
 soak: deps
 	$(MVN) $(MVN_FLAGS) verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=SoakIT -Dsoak.seconds=$(SOAK_SECONDS)
 
+# The real OpenZFS client the zfs tests drive (ZfsClient builds it too when it is stale; the
+# VM suite needs it built on the host, where gcc and the headers are).
+ZFS_CLIENT := target/zfsclient/zfsclient
+$(ZFS_CLIENT): src/test/c/zfsclient.c | deps
+	mkdir -p $(@D)
+	gcc -O1 -Wall -Werror -o $@ $< -l:libzfs_core.so.3 -l:libnvpair.so.3
+
 test-unit: deps
 	$(MVN) $(MVN_FLAGS) test
 

@@ -16,7 +16,7 @@ kernel_pkg=$2
 here=$(cd "$(dirname "$0")" && pwd)
 suite=${VM_SUITE:-$(. /etc/os-release && echo "$VERSION_CODENAME")}
 # What the tests need inside the guest besides the shared JDK and build (see README).
-guest_debs=${VM_GUEST_DEBS:-kmod iproute2 iputils-ping procps libbpf1 wireguard-tools dnsmasq-base}
+guest_debs=${VM_GUEST_DEBS:-kmod iproute2 iputils-ping procps libbpf1 wireguard-tools dnsmasq-base bind9-dnsutils python3 libzfs4linux libnvpair3linux}
 # Loaded at boot: 9p for the shares, virtio-rng so the guest has entropy at once.
 # wireguard and veth are there for monitors that need them (modprobe in the guest).
 modules=${VM_MODULES:-virtio_pci 9pnet_virtio 9p virtio_rng veth wireguard}

@@ -21,7 +21,7 @@ $(VM_STAMP): $(STAMP)
 
 # What the guest runs, shared read-only: classes, test classes, BPF objects, the packaged
 # daemon (for `bpfwatch probe`), and the test classpath copied to target/vm/lib.
-vm-build: $(VM_STAMP)
+vm-build: $(VM_STAMP) $(ZFS_CLIENT)
 	$(MVN) $(MVN_FLAGS) -DskipTests package dependency:copy-dependencies dependency:build-classpath \
 	  -DincludeScope=test -DoutputDirectory=target/vm/lib \
 	  -Dmdep.outputFile=target/vm/classpath -Dmdep.prefix=target/vm/lib
