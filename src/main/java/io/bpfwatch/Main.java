@@ -49,7 +49,7 @@ public final class Main {
                 System.exit(0);
             }
             case "version" -> System.exit(Commands.version(System.out));
-            case "probe" -> System.exit(Commands.probe(catalog, System.out));
+            case "probe" -> System.exit(Commands.probe(catalog, ConfigLoader.resolvePath(args.config()), args.config() != null, System.out));
             case "check" -> System.exit(Commands.check(ConfigLoader.resolvePath(args.config()), catalog, System.out, System.err));
             default -> run(args, catalog, argv);
         }

@@ -10,7 +10,7 @@ public record Args(String command, String config, Path logsDir) {
             commands:
               run     [--config FILE] [--logs-dir DIR]   run the daemon in the foreground
               check   [--config FILE]                    validate the config; errors as FILE:LINE:COL: message
-              probe                                      what this kernel can run, monitor by monitor
+              probe   [--config FILE]                    what this kernel can run, monitor by monitor
               version                                    bpfwatch, libbpf and kernel versions
 
             The config is FILE, else $BPFWATCH_CONFIG, else /etc/bpfwatch/bpfwatch.yaml.
@@ -46,7 +46,7 @@ public record Args(String command, String config, Path logsDir) {
             }
             switch (name) {
                 case "--config", "-c" -> {
-                    if (command.equals("probe") || command.equals("version")) throw new UsageException(command + " takes no --config");
+                    if (command.equals("version")) throw new UsageException(command + " takes no --config");
                     if (value == null) {
                         if (++i >= argv.length) throw new UsageException(name + " needs a file");
                         value = argv[i];

@@ -41,7 +41,19 @@ public final class Commands {
         return 0;
     }
 
-    public static int probe(MonitorCatalog catalog, PrintStream out) {
+    /**
+     * What this kernel can run. With a readable config (--config, $BPFWATCH_CONFIG or the default
+     * path), each monitor is probed with its configured settings; otherwise with its defaults.
+     */
+    public static int probe(MonitorCatalog catalog, Path config, boolean explicit, PrintStream out) {
+        DaemonConfig c = null;
+        if (explicit || java.nio.file.Files.isReadable(config)) {
+            try {
+                c = new ConfigLoader(catalog).load(config);
+            } catch (ConfigException e) {
+                out.println("(" + config + " is invalid, probing with default settings; run bpfwatch check)");
+            }
+        }
         Kernel k = Kernel.system();
         out.println("kernel " + k.release() + ", libbpf " + Kernel.libbpfVersion());
         Optional<String> fentry = k.missingFentry();
@@ -52,11 +64,13 @@ public final class Commands {
         String libbpf = Kernel.libbpfProblem();
         if (libbpf != null) out.println("  " + libbpf);
         for (MonitorType t : catalog.all()) {
-            Availability a = t.probe(k, null);
+            MonitorConfig mc = c == null ? null : c.monitors().get(t.name());
+            Availability a = t.probe(k, mc == null ? null : mc.settings());
+            String note = c == null ? "" : mc == null || !mc.enabled() ? " (disabled in " + config + ")" : "";
             if (a instanceof Availability.Supported s) {
-                out.printf("%-10s supported: %s%n", t.name(), s.strategy());
+                out.printf("%-10s supported: %s%s%n", t.name(), s.strategy(), note);
             } else {
-                out.printf("%-10s unavailable: %s%n", t.name(), ((Availability.Unsupported) a).reason());
+                out.printf("%-10s unavailable: %s%s%n", t.name(), ((Availability.Unsupported) a).reason(), note);
             }
         }
         return 0;

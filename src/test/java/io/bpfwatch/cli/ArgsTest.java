@@ -23,7 +23,7 @@ class ArgsTest {
         assertThatThrownBy(() -> Args.parse(new String[] {})).hasMessage("no command given");
         assertThatThrownBy(() -> Args.parse(new String[] {"start"})).hasMessage("unknown command 'start'");
         assertThatThrownBy(() -> Args.parse(new String[] {"run", "--config"})).hasMessage("--config needs a file");
-        assertThatThrownBy(() -> Args.parse(new String[] {"probe", "--config", "x"})).hasMessage("probe takes no --config");
+        assertThatThrownBy(() -> Args.parse(new String[] {"version", "--config", "x"})).hasMessage("version takes no --config");
         assertThatThrownBy(() -> Args.parse(new String[] {"check", "--logs-dir", "x"})).hasMessage("--logs-dir is for run");
         assertThatThrownBy(() -> Args.parse(new String[] {"run", "--verbose"})).hasMessage("unknown option '--verbose' for run");
     }

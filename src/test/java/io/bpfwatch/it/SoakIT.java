@@ -1,4 +1,4 @@
-package io.bpfwatch.soak;
+package io.bpfwatch.it;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
@@ -20,10 +20,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import static io.bpfwatch.it.DaemonIT.awaitReady;
-import static io.bpfwatch.it.DaemonIT.freePort;
-import static io.bpfwatch.it.DaemonIT.get;
-import static io.bpfwatch.it.DaemonIT.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -71,7 +67,7 @@ class SoakIT {
         try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             fds = (int) s.count();
         }
-        Prom m = new Prom(get(port, "/metrics").body());
+        Prom m = new Prom(DaemonIT.get(port, "/metrics").body());
         return new Sample(second, rss, threads, fds, m.get("bpfwatch_events_total{monitor=\"zfs\"}"), m.sum("bpfwatch_events_lost_total", "monitor=\"zfs\""));
     }
 
@@ -80,14 +76,14 @@ class SoakIT {
         long seconds = Long.getLong("soak.seconds", 600);
         Path standIn = dir.resolve("zfs-standin");
         Files.writeString(standIn, "");
-        int port = freePort();
+        int port = DaemonIT.freePort();
         Path config = dir.resolve("bpfwatch.yaml");
         Files.writeString(config, "http:\n  listen: 127.0.0.1:" + port + "\nlogs:\n  dir: " + dir.resolve("logs")
                 + "\n  rotate: { max-size: 64MiB, keep: 3, compress: true }\nmonitors:\n  zfs:\n    device: " + standIn + "\n");
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r-----"));
         Path out = dir.resolve("daemon.out");
-        daemon = new ProcessBuilder(launcher(), "run", "--config", config.toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        awaitReady(port, daemon, out);
+        daemon = new ProcessBuilder(DaemonIT.launcher(), "run", "--config", config.toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        DaemonIT.awaitReady(port, daemon, out);
 
         int fd = Libc.open(standIn.toString(), 0);
         assertThat(fd).isNotNegative();
