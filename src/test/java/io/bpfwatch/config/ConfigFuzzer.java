@@ -1,6 +1,5 @@
 package io.bpfwatch.config;
 
-import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.bpfwatch.monitor.MonitorCatalog;
 
@@ -13,8 +12,9 @@ class ConfigFuzzer {
     private static final ConfigLoader LOADER = new ConfigLoader(MonitorCatalog.builtin());
 
     @FuzzTest(maxDuration = "30s")
-    void anyTextEitherLoadsOrGivesPositionedErrors(FuzzedDataProvider data) {
-        String text = data.consumeRemainingAsString();
+    void anyTextEitherLoadsOrGivesPositionedErrors(byte[] data) {
+        // the seeds are real config files (ConfigFuzzerInputs); the loader reads UTF-8
+        String text = new String(data, java.nio.charset.StandardCharsets.UTF_8);
         try {
             LOADER.parse("fuzz.yaml", text);
         } catch (ConfigException e) {
