@@ -92,6 +92,10 @@ class WireguardTunnelCheck {
             assertThat(modprobe().exit()).isZero();
             await("wireguard running after modprobe", Duration.ofSeconds(20), () -> d.state("wireguard") == MonitorState.RUNNING);
             System.out.printf("wireguard attached %.1f s after modprobe%n", (System.nanoTime() - t0) / 1e9);
+            long p0 = System.nanoTime();
+            assertThat(new WireguardMonitorType().probe(io.bpfwatch.kernel.Kernel.system(), WireguardSettings.DEFAULT))
+                    .isInstanceOf(io.bpfwatch.monitor.Availability.Supported.class);
+            System.out.printf("a first probe of the loaded module (BTF and traceable functions read) took %.1f s%n", (System.nanoTime() - p0) / 1e9);
             assertThat(d.status("wireguard").attachPoints()).contains("fentry/encrypt_packet", "fexit/encrypt_packet",
                     "fexit/decrypt_packet", "fexit/wg_socket_send_skb_to_peer", "fentry/wg_timers_handshake_initiated",
                     "fentry/wg_timers_handshake_complete", "fentry/peer_remove_after_dead");
@@ -167,6 +171,13 @@ class WireguardTunnelCheck {
                 assertThat(p99).isLessThanOrEqualTo(max);
                 assertThat(sum.get("interval_s").asDouble()).isBetween(1.0, 10.0);
                 peerLabels = ab;
+                for (String kind : List.of("handshake_initiated", "handshake_completed")) {
+                    System.out.println(JSON.writeValueAsString(events(d, n -> n.path("event").asText().equals(kind)).get(0)));
+                }
+                System.out.println(JSON.writeValueAsString(sum));
+                for (String line : scrape.split("\n")) {
+                    if (line.contains("wga") && (line.contains("encrypt_seconds") || line.contains("transfer_bytes"))) System.out.println(line);
+                }
 
                 // fentry pins the module: rmmod is refused while the monitor runs, and nothing breaks
                 Cmd.Result rmmod = Cmd.run("rmmod", "wireguard");
