@@ -57,9 +57,9 @@ final class WireguardMonitor extends BpfMonitor {
 
     @Override
     protected void configure(BpfObject object) throws BpfException {
-        Object p = type.plan(Kernel.system(), settings);
-        if (!(p instanceof Plan chosen)) throw new IllegalStateException("wireguard cannot be attached any more: " + p);
-        plan = chosen;
+        WireguardMonitorType.Choice c = type.plan(Kernel.system(), settings);
+        if (c instanceof WireguardMonitorType.NoPlan no) throw new IllegalStateException("wireguard cannot be attached any more: " + no.reason());
+        plan = (Plan) c;
         Set<String> load = new HashSet<>();
         for (Hook h : plan.hooks()) {
             String entry = plan.fentry() ? h.entry() : h.entryKprobe();

@@ -10,6 +10,7 @@ import io.bpfwatch.monitor.MonitorSettings;
 import io.bpfwatch.monitor.MonitorType;
 import io.bpfwatch.monitor.wireguard.WireguardSettings.Attach;
 import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,8 +41,15 @@ public final class WireguardMonitorType implements MonitorType {
             new Hook("peer_remove_after_dead", false, "wg_remove_entry", "wg_remove_exit", "wg_remove_entry_kp", "wg_remove_exit_kp"));
     static final List<String> FUNCTIONS = HOOKS.stream().map(Hook::function).toList();
 
+    /** What the kernel allows: a plan, or why there is none. */
+    sealed interface Choice permits Plan, NoPlan {
+    }
+
+    record NoPlan(String reason) implements Choice {
+    }
+
     /** How this kernel's WireGuard is attached: which flavor, which hooks, where. */
-    record Plan(boolean fentry, boolean builtin, long identity, List<Hook> hooks, String strategy, List<String> attachPoints) {
+    record Plan(boolean fentry, boolean builtin, long identity, List<Hook> hooks, String strategy, List<String> attachPoints) implements Choice {
         String kprobeTarget(Hook h) {
             return WireguardMonitorType.kprobeTarget(builtin, h);
         }
@@ -71,7 +79,7 @@ public final class WireguardMonitorType implements MonitorType {
         Attach attach = Attach.AUTO;
         Optional<Node> n = s.take("attach");
         if (n.isPresent()) {
-            Attach a = n.get() instanceof org.yaml.snakeyaml.nodes.ScalarNode sc ? Attach.of(sc.getValue()) : null;
+            Attach a = n.get() instanceof ScalarNode sc ? Attach.of(sc.getValue()) : null;
             if (a == null) {
                 s.problems().at(n.get(), s.path() + ".attach must be auto, fentry or kprobe, not " + Section.describe(n.get()));
             } else {
@@ -83,25 +91,19 @@ public final class WireguardMonitorType implements MonitorType {
 
     @Override
     public Availability probe(Kernel kernel, MonitorSettings settings) {
-        Object p = plan(kernel, settings instanceof WireguardSettings w ? w : WireguardSettings.DEFAULT);
-        if (p instanceof Plan plan) return new Availability.Supported(plan.strategy(), plan.attachPoints());
-        return new Availability.Unsupported((String) p);
+        Choice c = plan(kernel, settings instanceof WireguardSettings w ? w : WireguardSettings.DEFAULT);
+        if (c instanceof Plan plan) return new Availability.Supported(plan.strategy(), plan.attachPoints());
+        return new Availability.Unsupported(((NoPlan) c).reason());
     }
 
-    /** The plan, or why there is none (a String). */
-    Object plan(Kernel kernel, WireguardSettings settings) {
+    Choice plan(Kernel kernel, WireguardSettings settings) {
         String libbpf = Kernel.libbpfProblem();
-        if (libbpf != null) return libbpf;
+        if (libbpf != null) return new NoPlan(libbpf);
         WireguardKernel.State w = wireguard.inspect(kernel, FUNCTIONS);
-        switch (w.kind()) {
-            case ABSENT:
-                return "the wireguard module is not loaded (attached within seconds of `modprobe wireguard`)";
-            case CHANGING:
-                return w.problem();
-            default:
-                break;
+        if (w.kind() == WireguardKernel.Kind.ABSENT) {
+            return new NoPlan("the wireguard module is not loaded (attached within seconds of `modprobe wireguard`)");
         }
-        if (w.problem() != null) return w.problem();
+        if (w.problem() != null) return new NoPlan(w.problem());
         boolean builtin = w.kind() == WireguardKernel.Kind.BUILTIN;
         String where = builtin ? "built-in WireGuard" : "the wireguard module";
 
@@ -117,11 +119,11 @@ public final class WireguardMonitorType implements MonitorType {
         boolean fentry;
         switch (settings.attach()) {
             case FENTRY:
-                if (noFentry != null) return "attach: fentry, but " + noFentry;
+                if (noFentry != null) return new NoPlan("attach: fentry, but " + noFentry);
                 fentry = true;
                 break;
             case KPROBE:
-                if (noKprobe != null) return "attach: kprobe, but " + noKprobe;
+                if (noKprobe != null) return new NoPlan("attach: kprobe, but " + noKprobe);
                 fentry = false;
                 break;
             default:
@@ -130,7 +132,7 @@ public final class WireguardMonitorType implements MonitorType {
                 } else if (noKprobe == null) {
                     fentry = false;
                 } else {
-                    return "neither fentry (" + noFentry + ") nor kprobes (" + noKprobe + ") can be used";
+                    return new NoPlan("neither fentry (" + noFentry + ") nor kprobes (" + noKprobe + ") can be used");
                 }
         }
 
