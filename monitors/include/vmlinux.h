@@ -235,4 +235,79 @@ struct trace_event_raw_tcp_event_sk_skb {
 	const void *skaddr;
 } __attribute__((preserve_access_index));
 
+/* ---- WireGuard (drivers/net/wireguard). Its types live only in the module's BTF
+ * (/sys/kernel/btf/wireguard, present while the module is loaded); libbpf resolves these
+ * against it. Every access starts from a WireGuard struct (wg_peer, noise_keypair, packet_cb),
+ * so the generic names below (endpoint, sockaddr_in) never have to be found on their own. ---- */
+struct in_addr {
+	__be32 s_addr;
+} __attribute__((preserve_access_index));
+
+struct sockaddr_in {
+	unsigned short sin_family;
+	__be16 sin_port;
+	struct in_addr sin_addr;
+} __attribute__((preserve_access_index));
+
+struct sockaddr_in6 {
+	unsigned short sin6_family;
+	__be16 sin6_port;
+	__be32 sin6_flowinfo;
+	struct in6_addr sin6_addr;
+} __attribute__((preserve_access_index));
+
+struct sk_buff {
+	char cb[48];
+	unsigned int len;
+} __attribute__((preserve_access_index));
+
+struct net_device {
+	char name[16];
+} __attribute__((preserve_access_index));
+
+struct wg_device {
+	struct net_device *dev;
+} __attribute__((preserve_access_index));
+
+/* The union's first member is `struct sockaddr addr` in 6.1 and `struct sockaddr_inet addr` in
+ * recent kernels; addr4 and addr6 are the same in both, so only they are read. */
+struct endpoint {
+	union {
+		struct sockaddr_in addr4;
+		struct sockaddr_in6 addr6;
+	};
+} __attribute__((preserve_access_index));
+
+struct noise_handshake {
+	__u8 remote_static[32];
+} __attribute__((preserve_access_index));
+
+struct noise_keypair;
+
+struct noise_keypairs {
+	struct noise_keypair *current_keypair;
+} __attribute__((preserve_access_index));
+
+struct wg_peer {
+	struct wg_device *device;
+	struct noise_keypairs keypairs;
+	struct endpoint endpoint;
+	struct noise_handshake handshake;
+	unsigned int timer_handshake_attempts;
+} __attribute__((preserve_access_index));
+
+struct index_hashtable_entry {
+	struct wg_peer *peer;
+} __attribute__((preserve_access_index));
+
+struct noise_keypair {
+	struct index_hashtable_entry entry;
+	bool i_am_the_initiator;
+} __attribute__((preserve_access_index));
+
+/* What WireGuard keeps in skb->cb (PACKET_CB()). */
+struct packet_cb {
+	struct noise_keypair *keypair;
+} __attribute__((preserve_access_index));
+
 #endif /* BPFWATCH_VMLINUX_H */

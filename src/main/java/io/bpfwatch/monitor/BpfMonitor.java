@@ -110,6 +110,16 @@ public abstract class BpfMonitor {
     protected void beforeClose(BpfObject object) {
     }
 
+    /**
+     * Why this instance's hooks no longer see anything although it runs, e.g. the kernel module
+     * it probes was unloaded (and maybe loaded again) since it attached; null while they hold.
+     * The supervisor asks every second and, on an answer, stops the instance and probes again.
+     * Must be cheap and safe to call from any thread.
+     */
+    public String attachmentLost() {
+        return null;
+    }
+
     public List<String> attachPoints() {
         List<String> out = new ArrayList<>();
         for (BpfLink l : links) out.add(l.attachPoint());

@@ -2,6 +2,7 @@ package io.bpfwatch.monitor;
 
 import io.bpfwatch.monitor.dns.DnsMonitorType;
 import io.bpfwatch.monitor.tcp.TcpMonitorType;
+import io.bpfwatch.monitor.wireguard.WireguardMonitorType;
 import io.bpfwatch.monitor.zfs.ZfsMonitorType;
 
 import java.util.ArrayList;
@@ -21,7 +22,7 @@ public final class MonitorCatalog {
 
     /** What bpfwatch ships. */
     public static MonitorCatalog builtin() {
-        return new MonitorCatalog(List.of(new DnsMonitorType(), new TcpMonitorType(), new ZfsMonitorType()));
+        return new MonitorCatalog(List.of(new DnsMonitorType(), new TcpMonitorType(), new ZfsMonitorType(), new WireguardMonitorType()));
     }
 
     /** This catalog plus extra types (tests add monitors that exercise failure paths). */

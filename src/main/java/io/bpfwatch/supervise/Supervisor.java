@@ -192,6 +192,13 @@ public final class Supervisor implements AutoCloseable {
         for (Slot s : slots.values()) {
             if (s.state != MonitorState.RUNNING || s.instance == null) continue;
             if (s.failures > 0 && System.nanoTime() - s.startedAt > STABLE.toNanos()) s.failures = 0;
+            String lost = lostAttachment(s.instance);
+            if (lost != null) {
+                LOG.warnf("%s: %s, detaching", s.name(), lost);
+                stopInstance(s);
+                attempt(s, false);
+                continue;
+            }
             // a module can go away under a running monitor: re-probe every reprobe interval
             if (System.nanoTime() - s.lastProbe > reprobe.toNanos()) {
                 s.lastProbe = System.nanoTime();
@@ -209,6 +216,14 @@ public final class Supervisor implements AutoCloseable {
             }
         }
         publish();
+    }
+
+    private String lostAttachment(BpfMonitor m) {
+        try {
+            return m.attachmentLost();
+        } catch (RuntimeException e) {
+            return "checking its attachments failed: " + e;
+        }
     }
 
     /** SIGHUP: every log reopens its file before the next write. */

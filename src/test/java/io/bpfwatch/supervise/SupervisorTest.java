@@ -161,4 +161,36 @@ class SupervisorTest {
             assertThat(d.metrics().get("bpfwatch_monitor_restarts_total{monitor=\"echo\"}")).as("not a failure").isZero();
         }
     }
+
+    @Test
+    void aMonitorWhoseHooksWentAwayIsDetachedAndProbedAgain(@TempDir Path dir) throws Exception {
+        TestMonitors.Echo echo = new TestMonitors.Echo();
+        try (TestDaemon d = daemon(dir, "  echo: {}\n", echo)) {
+            BpfMonitor first = d.daemon.supervisor().instance("echo");
+            assertThat(first).isNotNull();
+
+            // the module came back before any re-probe could notice it gone: a fresh instance attaches
+            echo.lost.set("the test module was reloaded");
+            await("a new echo instance", Duration.ofSeconds(5), () -> {
+                try {
+                    BpfMonitor now = d.daemon.supervisor().instance("echo");
+                    return now != null && now != first;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            echo.lost.set(null);
+            assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
+            TestMonitors.echo(2);
+            await("an event from the new instance", Duration.ofSeconds(5),
+                    () -> d.metrics().get("bpfwatch_events_total{monitor=\"echo\"}") == 1);
+
+            // gone for good: unavailable with the probe's reason, not a failure
+            echo.available.set(false);
+            echo.lost.set("the test module was unloaded");
+            await("echo unavailable", Duration.ofSeconds(5), () -> d.state("echo") == MonitorState.UNAVAILABLE);
+            assertThat(d.status("echo").lastError()).isEqualTo("test module not loaded");
+            assertThat(d.metrics().get("bpfwatch_monitor_restarts_total{monitor=\"echo\"}")).isZero();
+        }
+    }
 }

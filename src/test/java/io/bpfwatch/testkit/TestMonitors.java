@@ -82,6 +82,8 @@ public final class TestMonitors {
         }
 
         public final AtomicBoolean available = new AtomicBoolean(true);
+        /** What running instances answer to attachmentLost(), standing in for a module reloaded under them. */
+        public final java.util.concurrent.atomic.AtomicReference<String> lost = new java.util.concurrent.atomic.AtomicReference<>();
 
         @Override
         public String name() {
@@ -111,6 +113,11 @@ public final class TestMonitors {
                 @Override
                 protected String objectName() {
                     return "ringtest";
+                }
+
+                @Override
+                public String attachmentLost() {
+                    return lost.get();
                 }
 
                 @Override

@@ -1,0 +1,58 @@
+package io.bpfwatch.monitor.wireguard;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfwatch.event.Event;
+import io.bpfwatch.event.EventHeader;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * A handshake step (wireguard.log): "handshake_initiated", this side sent an initiation to the
+ * peer ({@code retry}: 0 for a new handshake, n for the n-th retransmission after no answer);
+ * "handshake_completed", a session was established ({@code role}: initiator or responder;
+ * {@code retries}: retransmissions this side needed). pid, uid and comm are those of whatever
+ * the kernel was running (a kworker, or the process a softirq interrupted).
+ */
+public final class HandshakeEvent extends Event {
+    public final boolean initiated;
+    public final String iface;
+    public final String peer;
+    public final String endpoint;
+    public final long attempts;
+    public final String role;
+
+    HandshakeEvent(EventHeader h, ByteBuffer b, int off, boolean initiated, String iface, String peer, String endpoint,
+                   long attempts, String role) {
+        super(h, b, off);
+        this.initiated = initiated;
+        this.iface = iface;
+        this.peer = peer;
+        this.endpoint = endpoint;
+        this.attempts = attempts;
+        this.role = role;
+    }
+
+    @Override
+    public String monitor() {
+        return "wireguard";
+    }
+
+    @Override
+    public String event() {
+        return initiated ? "handshake_initiated" : "handshake_completed";
+    }
+
+    @Override
+    public void writeFields(JsonGenerator g) throws IOException {
+        g.writeStringField("interface", iface);
+        g.writeStringField("peer", peer);
+        g.writeStringField("endpoint", endpoint);
+        if (initiated) {
+            g.writeNumberField("retry", attempts);
+        } else {
+            g.writeStringField("role", role);
+            g.writeNumberField("retries", attempts);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package io.bpfwatch.monitor.wireguard;
+
+import io.bpfwatch.config.Section;
+import io.bpfwatch.kernel.Kernel;
+import io.bpfwatch.monitor.Availability;
+import io.bpfwatch.monitor.BpfMonitor;
+import io.bpfwatch.monitor.MonitorConfig;
+import io.bpfwatch.monitor.MonitorContext;
+import io.bpfwatch.monitor.MonitorSettings;
+import io.bpfwatch.monitor.MonitorType;
+import io.bpfwatch.monitor.wireguard.WireguardSettings.Attach;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * wireguard: per-peer encryption and decryption latency, transfer and handshakes, from
+ * WireGuard's own functions (monitors/wireguard/wireguard.bpf.c). Unavailable while the
+ * wireguard module is not loaded; the supervisor's re-probe attaches it once it is, and a
+ * module unloaded under it (possible with kprobes; fentry pins the module) is noticed within a
+ * second ({@link WireguardMonitor#attachmentLost}).
+ */
+public final class WireguardMonitorType implements MonitorType {
+    /** One hooked function and the programs attached to it in each flavor (null: not at that end). */
+    record Hook(String function, boolean required, String entry, String exit, String entryKprobe, String exitKprobe) {
+    }
+
+    static final List<Hook> HOOKS = List.of(
+            new Hook("encrypt_packet", true, "wg_encrypt_entry", "wg_encrypt_exit", "wg_encrypt_entry_kp", "wg_encrypt_exit_kp"),
+            new Hook("decrypt_packet", true, "wg_decrypt_entry", "wg_decrypt_exit", "wg_decrypt_entry_kp", "wg_decrypt_exit_kp"),
+            new Hook("wg_socket_send_skb_to_peer", true, "wg_send_entry", "wg_send_exit", "wg_send_entry_kp", "wg_send_exit_kp"),
+            new Hook("wg_noise_handshake_consume_initiation", true, null, "wg_initiation_exit", null, "wg_initiation_exit_kp"),
+            new Hook("wg_noise_handshake_consume_response", true, null, "wg_response_exit", null, "wg_response_exit_kp"),
+            new Hook("wg_timers_handshake_initiated", true, "wg_initiated", null, "wg_initiated_kp", null),
+            new Hook("wg_timers_handshake_complete", true, "wg_completed", null, "wg_completed_kp", null),
+            // static; only drops a removed peer's statistics, so its absence (inlined) is tolerated
+            new Hook("peer_remove_after_dead", false, "wg_remove_entry", "wg_remove_exit", "wg_remove_entry_kp", "wg_remove_exit_kp"));
+    static final List<String> FUNCTIONS = HOOKS.stream().map(Hook::function).toList();
+
+    /** What the kernel allows: a plan, or why there is none. */
+    sealed interface Choice permits Plan, NoPlan {
+    }
+
+    record NoPlan(String reason) implements Choice {
+    }
+
+    /** How this kernel's WireGuard is attached: which flavor, which hooks, where. */
+    record Plan(boolean fentry, boolean builtin, long identity, List<Hook> hooks, String strategy, List<String> attachPoints) implements Choice {
+        String kprobeTarget(Hook h) {
+            return WireguardMonitorType.kprobeTarget(builtin, h);
+        }
+    }
+
+    /** The name kprobes attach to: module functions qualified, so a same-named function elsewhere is never taken. */
+    static String kprobeTarget(boolean builtin, Hook h) {
+        return builtin ? h.function() : WireguardKernel.MODULE + ":" + h.function();
+    }
+
+    private final WireguardKernel wireguard = new WireguardKernel();
+
+    @Override
+    public String name() {
+        return "wireguard";
+    }
+
+    @Override
+    public String description() {
+        return "per-peer WireGuard encryption and decryption latency (histograms), transfer, handshakes and interval summaries";
+    }
+
+    @Override
+    public MonitorSettings parse(Section s) {
+        Duration interval = s.duration("interval", WireguardSettings.DEFAULT_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(1));
+        long maxPeers = s.integer("max-peers", WireguardSettings.DEFAULT_MAX_PEERS, 1, 65536);
+        Attach attach = Attach.AUTO;
+        Optional<Node> n = s.take("attach");
+        if (n.isPresent()) {
+            Attach a = n.get() instanceof ScalarNode sc ? Attach.of(sc.getValue()) : null;
+            if (a == null) {
+                s.problems().at(n.get(), s.path() + ".attach must be auto, fentry or kprobe, not " + Section.describe(n.get()));
+            } else {
+                attach = a;
+            }
+        }
+        return new WireguardSettings(interval, (int) maxPeers, attach);
+    }
+
+    @Override
+    public Availability probe(Kernel kernel, MonitorSettings settings) {
+        Choice c = plan(kernel, settings instanceof WireguardSettings w ? w : WireguardSettings.DEFAULT);
+        if (c instanceof Plan plan) return new Availability.Supported(plan.strategy(), plan.attachPoints());
+        return new Availability.Unsupported(((NoPlan) c).reason());
+    }
+
+    Choice plan(Kernel kernel, WireguardSettings settings) {
+        String libbpf = Kernel.libbpfProblem();
+        if (libbpf != null) return new NoPlan(libbpf);
+        WireguardKernel.State w = wireguard.inspect(kernel, FUNCTIONS);
+        if (w.kind() == WireguardKernel.Kind.ABSENT) {
+            return new NoPlan("the wireguard module is not loaded (attached within seconds of `modprobe wireguard`)");
+        }
+        if (w.problem() != null) return new NoPlan(w.problem());
+        boolean builtin = w.kind() == WireguardKernel.Kind.BUILTIN;
+        String where = builtin ? "built-in WireGuard" : "the wireguard module";
+
+        String noFentry = null;
+        if (settings.attach() != Attach.KPROBE) {
+            noFentry = kernel.missingFentry().orElse(null);
+            if (noFentry == null) noFentry = missing(w, true, where);
+        }
+        String noKprobe = null;
+        if (settings.attach() != Attach.FENTRY && (noFentry != null || settings.attach() == Attach.KPROBE)) {
+            noKprobe = kernel.kprobesSupported() ? missing(w, false, where) : "this kernel has no kprobes (CONFIG_KPROBES)";
+        }
+        boolean fentry;
+        switch (settings.attach()) {
+            case FENTRY:
+                if (noFentry != null) return new NoPlan("attach: fentry, but " + noFentry);
+                fentry = true;
+                break;
+            case KPROBE:
+                if (noKprobe != null) return new NoPlan("attach: kprobe, but " + noKprobe);
+                fentry = false;
+                break;
+            default:
+                if (noFentry == null) {
+                    fentry = true;
+                } else if (noKprobe == null) {
+                    fentry = false;
+                } else {
+                    return new NoPlan("neither fentry (" + noFentry + ") nor kprobes (" + noKprobe + ") can be used");
+                }
+        }
+
+        List<Hook> hooks = new ArrayList<>();
+        List<String> points = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        for (Hook h : HOOKS) {
+            boolean there = fentry ? w.inBtf().contains(h.function()) && w.traceable().contains(h.function()) : w.traceable().contains(h.function());
+            if (!there) {
+                skipped.add(h.function());
+                continue;
+            }
+            hooks.add(h);
+            if (fentry) {
+                if (h.entry() != null) points.add("fentry/" + h.function());
+                if (h.exit() != null) points.add("fexit/" + h.function());
+            } else {
+                if (h.entryKprobe() != null) points.add("kprobe/" + kprobeTarget(builtin, h));
+                if (h.exitKprobe() != null) points.add("kretprobe/" + kprobeTarget(builtin, h));
+            }
+        }
+        StringBuilder strategy = new StringBuilder(fentry ? "fentry/fexit" : "kprobes");
+        strategy.append(" on ").append(hooks.size()).append(" functions of ").append(where);
+        if (fentry) strategy.append(" (its BTF)");
+        else if (noFentry != null) strategy.append(" (no fentry: ").append(noFentry).append(')');
+        // only optional hooks can be skipped: today peer_remove_after_dead, which drops a removed peer's series
+        if (!skipped.isEmpty()) strategy.append("; without ").append(String.join(", ", skipped))
+                .append(" (not traceable here): removed peers keep their series until the module unloads");
+        return new Plan(fentry, builtin, w.identity(), List.copyOf(hooks), strategy.toString(), List.copyOf(points));
+    }
+
+    /** Which required function the flavor cannot attach to, in words; null if none. */
+    private static String missing(WireguardKernel.State w, boolean fentry, String where) {
+        List<String> gone = new ArrayList<>();
+        for (Hook h : HOOKS) {
+            if (!h.required()) continue;
+            boolean there = fentry ? w.inBtf().contains(h.function()) && w.traceable().contains(h.function()) : w.traceable().contains(h.function());
+            if (!there) gone.add(h.function());
+        }
+        if (gone.isEmpty()) return null;
+        return String.join(", ", gone) + (gone.size() == 1 ? " is" : " are") + " not " + (fentry ? "in the BTF of " + where + " or not traceable"
+                : "traceable in " + where) + " (inlined or renamed in this kernel?)";
+    }
+
+    @Override
+    public BpfMonitor create(MonitorConfig config, MonitorContext context) {
+        return new WireguardMonitor(config, context, this);
+    }
+}
