@@ -2,6 +2,9 @@ package io.bpfwatch.packaging;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfwatch.monitor.wireguard.Log2Histogram;
+import io.bpfwatch.monitor.wireguard.PeerStats;
+import io.bpfwatch.monitor.wireguard.WireguardCollector;
 import io.bpfwatch.testkit.Cmd;
 import io.bpfwatch.testkit.RequiresBpf;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -13,6 +16,8 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,6 +25,9 @@ import org.yaml.snakeyaml.Yaml;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,6 +38,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -45,7 +54,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * daemon: every metric, label and label value they name is in a scrape of target/bpfwatch
  * running the shipped config (so new monitors' metrics are picked up as they are added), their
  * PromQL parses with promtool, and the manifests read into the Kubernetes API's own types with
- * no field those types do not know.
+ * no field those types do not know. Before the scrape the test makes the events whose series
+ * only exist once seen: a DNS query answered by a responder on loopback and a ZFS ioctl on a
+ * stand-in device. WireGuard cannot run on this kernel: its series come from the real collector
+ * over a sample snapshot (the VM suite scrapes the live ones).
  */
 @RequiresBpf
 class DashboardAndManifestsIT {
@@ -54,6 +66,7 @@ class DashboardAndManifestsIT {
     private static Path dir;
     private static String scrape;
     private static MetricReferences refs;
+    private static DatagramSocket dnsResponder;
 
     @BeforeAll
     static void scrapeTheShippedConfig() throws Exception {
@@ -64,8 +77,13 @@ class DashboardAndManifestsIT {
         }
         Path config = dir.resolve("bpfwatch.yaml");
         String shipped = Files.readString(Packaging.file("packaging/bpfwatch.yaml"));
-        assertThat(shipped).contains("listen: 127.0.0.1:9476");
-        Files.writeString(config, shipped.replace("listen: 127.0.0.1:9476", "listen: 127.0.0.1:" + port));
+        for (String s : List.of("listen: 127.0.0.1:9476", "ports: [53, 853]", "device: /dev/zfs")) assertThat(shipped).contains(s);
+        dnsResponder = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+        Path zfsDevice = dir.resolve("zfs-stand-in");
+        Files.write(zfsDevice, new byte[0]);
+        Files.writeString(config, shipped.replace("listen: 127.0.0.1:9476", "listen: 127.0.0.1:" + port)
+                .replace("ports: [53, 853]", "ports: [53, 853, " + dnsResponder.getLocalPort() + "]")
+                .replace("device: /dev/zfs", "device: " + zfsDevice));
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r-----"));
         String launcher = System.getProperty("bpfwatch.launcher", "target/bpfwatch");
         daemon = new ProcessBuilder(launcher, "run", "--config", config.toString(), "--logs-dir", dir.resolve("logs").toString())
@@ -84,17 +102,66 @@ class DashboardAndManifestsIT {
             if (System.nanoTime() > deadline) throw new AssertionError("not ready:\n" + Files.readString(dir.resolve("daemon.out")));
             Thread.sleep(100);
         }
-        scrape = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                .header("Accept", "text/plain; version=0.0.4").build(), HttpResponse.BodyHandlers.ofString()).body();
-        refs = new MetricReferences(scrape);
+        answeredDnsQuery();
+        zfsSnapshotIoctl(zfsDevice);
+        io.bpfwatch.testkit.Prom seen;
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (true) {
+            scrape = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .header("Accept", "text/plain; version=0.0.4").build(), HttpResponse.BodyHandlers.ofString()).body();
+            seen = new io.bpfwatch.testkit.Prom(scrape);
+            if (seen.has("bpfwatch_dns_responses_total{rcode=\"NOERROR\"}")
+                    && seen.has("bpfwatch_zfs_snapshot_operations_total{action=\"snapshot\",result=\"ENOTTY\"}")) break;
+            if (System.nanoTime() > deadline) throw new AssertionError("the DNS answer and the ZFS ioctl were not counted:\n" + scrape);
+            Thread.sleep(100);
+        }
+        refs = new MetricReferences(scrape + wireguardExposition());
         // Every monitor the shipped config enables reports itself.
         Map<String, Object> monitors = monitors(shipped);
         io.bpfwatch.testkit.Prom prom = new io.bpfwatch.testkit.Prom(scrape);
         for (String m : monitors.keySet()) assertThat(prom.has("bpfwatch_monitor_up{monitor=\"" + m + "\"}")).as(m).isTrue();
     }
 
+    /** One A query for example.com, sent to the responder and answered NOERROR with no records. */
+    private static void answeredDnsQuery() throws IOException {
+        byte[] q = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1};
+        try (DatagramSocket client = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            client.setSoTimeout(5000);
+            dnsResponder.setSoTimeout(5000);
+            client.send(new DatagramPacket(q, q.length, dnsResponder.getLocalSocketAddress()));
+            DatagramPacket in = new DatagramPacket(new byte[512], 512);
+            dnsResponder.receive(in);
+            byte[] answer = Arrays.copyOf(in.getData(), in.getLength());
+            answer[2] = (byte) 0x81; // QR, RD
+            answer[3] = (byte) 0x80; // RA, NOERROR
+            dnsResponder.send(new DatagramPacket(answer, answer.length, in.getSocketAddress()));
+            client.receive(new DatagramPacket(new byte[512], 512));
+        }
+    }
+
+    /** ZFS_IOC_SNAPSHOT on the stand-in device, which answers ENOTTY, as a regular file does. */
+    private static void zfsSnapshotIoctl(Path device) {
+        Cmd.Result r = Cmd.run("python3", "-c", "import fcntl, sys\n"
+                + "with open(sys.argv[1], 'rb') as f:\n"
+                + "    try: fcntl.ioctl(f, 0x5a23, bytearray(16384))\n"
+                + "    except OSError as e: print(e.errno)\n", device.toString());
+        assertThat(r.out().strip()).as(r.describe()).isEqualTo("25");
+    }
+
+    /** The wireguard families as the real collector exports them, over one peer's sample. */
+    private static String wireguardExposition() {
+        PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        long[] slots = new long[Log2Histogram.SLOTS];
+        slots[10] = 3;
+        Log2Histogram h = new Log2Histogram(slots, 3, 3 * 1500, 1800);
+        PeerStats peer = new PeerStats("wg0", "cGVlcnB1YmxpY2tleWNHVmxjbkIxWW14cFkydGxlUT0=", "10.0.0.2:51820", h, h, 1000, 3, 900, 3);
+        WireguardCollector.of(r).attach(() -> new WireguardCollector.Snapshot(List.of(peer), 0));
+        return r.scrape();
+    }
+
     @AfterAll
     static void stop() throws Exception {
+        if (dnsResponder != null) dnsResponder.close();
         if (daemon != null) {
             daemon.destroy();
             daemon.waitFor(10, TimeUnit.SECONDS);
