@@ -28,7 +28,7 @@ ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contri
 	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
 	  fi; }
 
-.PHONY: all deps build run test test-unit fuzz soak clean check probe deb package-deb install install-files uninstall
+.PHONY: all deps build run test test-unit fuzz soak bench clean check probe deb package-deb install install-files uninstall
 
 VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
 DEB := target/bpfwatch_$(VERSION)_all.deb
@@ -104,6 +104,19 @@ fuzz: deps
 SOAK_SECONDS ?= 600
 soak: deps
 	$(MVN) $(MVN_FLAGS) verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=SoakIT -Dsoak.seconds=$(SOAK_SECONDS)
+
+# bpfwatch against bpftrace and an untraced baseline on the same workloads (minutes; not part of
+# `make test`): prints the table, writes bench/results/latest.{md,csv,png}. BENCH_QUICK=1 for a
+# smoke run, BENCH_REPS=N repetitions (default 3). See docs/benchmarks.md.
+BENCH_DEBS := bpftrace python3-matplotlib
+bench: build
+	@missing=$$(for p in $(BENCH_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	mkdir -p target/bench
+	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
+	/usr/bin/python3 bench/run.py
 
 # The real OpenZFS client the zfs tests drive (ZfsClient builds it too when it is stale; the
 # VM suite needs it built on the host, where gcc and the headers are).

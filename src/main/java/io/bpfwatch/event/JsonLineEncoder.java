@@ -56,27 +56,39 @@ public final class JsonLineEncoder {
         g.writeString(e.comm);
         e.writeFields(g);
         g.writeEndObject();
-        g.flush();
-        out.write('\n');
-        return out.size;
+        g.writeRaw('\n');
+        return size();
     }
 
     /** Drops a partly written line (an event whose fields threw) back to {@code size}. */
     public void truncate(int size) {
+        flush();
         // the generator may be mid-object: start a fresh one
         gen = newGenerator();
         out.size = size;
     }
 
+    /** The encoded lines; the generator's buffer is flushed into it first (once per batch, not per line). */
     public byte[] array() {
+        flush();
         return out.bytes;
     }
 
+    /** Bytes encoded so far, including what the generator still buffers. */
     public int size() {
-        return out.size;
+        return out.size + gen.getOutputBuffered();
+    }
+
+    private void flush() {
+        try {
+            gen.flush();
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // the target is a byte array: cannot fail
+        }
     }
 
     public void reset() {
+        flush();
         out.size = 0;
         if (out.bytes.length > (8 << 20)) out.bytes = new byte[64 << 10];
     }

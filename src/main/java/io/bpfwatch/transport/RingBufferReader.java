@@ -12,9 +12,12 @@ import java.nio.ByteOrder;
 /**
  * Reads a BPF ring buffer (BPF_MAP_TYPE_RINGBUF) straight from its memory mapping: no libbpf
  * and no JNA call per record. Layout (kernel/bpf/ringbuf.c): the consumer position page at
- * offset 0 (read-write), then the producer position page and the data area mapped twice in a
- * row (read-only), so a record that wraps is still contiguous. Each record has an 8-byte
- * header: length, BUSY bit 31 (being written), DISCARD bit 30; records are 8-byte aligned.
+ * offset 0 (read-write), then the producer position page and the data area, which the kernel
+ * offers twice in a row (read-only) so a record that wraps is contiguous. This reader maps the
+ * data area once: the kernel populates the whole mapping at mmap time, so the second copy
+ * would add the ring's size to the daemon's RSS for the few records that wrap; those are
+ * copied into a scratch buffer instead. Each record has an 8-byte header: length, BUSY bit 31
+ * (being written), DISCARD bit 30; records are 8-byte aligned (a header never wraps).
  * Positions are read with acquire and the consumer position is written with release, as
  * libbpf's ring_buffer__consume does. One consumer thread per ring.
  */
@@ -38,6 +41,8 @@ public final class RingBufferReader implements AutoCloseable {
     private final ByteBuffer consumer;
     private final ByteBuffer producer;
     private final ByteBuffer data;
+    /** A record that wraps past the end of the data area, made contiguous. */
+    private ByteBuffer scratch = ByteBuffer.allocate(4096).order(ByteOrder.nativeOrder());
     private long consumerPos;
 
     /**
@@ -53,8 +58,7 @@ public final class RingBufferReader implements AutoCloseable {
         this.mask = size - 1L;
         Pointer c = LibC.mmap(null, pageSize, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, mapFd, 0);
         if (LibC.mapFailed(c)) throw new BpfException("mapping the consumer page of " + label, LibC.errno());
-        long prodLen = pageSize + 2L * size;
-        Pointer p = LibC.mmap(null, prodLen, LibC.PROT_READ, LibC.MAP_SHARED, mapFd, pageSize);
+        Pointer p = LibC.mmap(null, pageSize + size, LibC.PROT_READ, LibC.MAP_SHARED, mapFd, pageSize);
         if (LibC.mapFailed(p)) {
             int errno = LibC.errno();
             LibC.munmap(c, pageSize);
@@ -64,7 +68,7 @@ public final class RingBufferReader implements AutoCloseable {
         producerMap = p;
         consumer = c.getByteBuffer(0, pageSize).order(ByteOrder.nativeOrder());
         producer = p.getByteBuffer(0, pageSize).order(ByteOrder.nativeOrder());
-        data = p.getByteBuffer(pageSize, 2L * size).order(ByteOrder.nativeOrder());
+        data = p.getByteBuffer(pageSize, size).order(ByteOrder.nativeOrder());
         consumerPos = (long) LONGS.getAcquire(consumer, 0);
     }
 
@@ -94,7 +98,12 @@ public final class RingBufferReader implements AutoCloseable {
             try {
                 if ((header & DISCARD) == 0) {
                     n++;
-                    handler.onRecord(data, off + HEADER, len);
+                    int start = off + HEADER;
+                    if (start + len <= size) {
+                        handler.onRecord(data, start, len);
+                    } else {
+                        handler.onRecord(wrapped(start, len), 0, len);
+                    }
                 }
             } finally {
                 cons = next;
@@ -103,6 +112,15 @@ public final class RingBufferReader implements AutoCloseable {
             }
         }
         return n;
+    }
+
+    /** The record at {@code start} (past the header) that runs past the end, copied in one piece. */
+    private ByteBuffer wrapped(int start, int len) {
+        if (scratch.capacity() < len) scratch = ByteBuffer.allocate(Integer.highestOneBit(len) << 1).order(ByteOrder.nativeOrder());
+        int first = (int) Math.max(0, Math.min(len, size - start));
+        scratch.put(0, data, start, first); // Java 16+: absolute bulk copy
+        scratch.put(first, data, (start + first) & (int) mask, len - first);
+        return scratch;
     }
 
     /** Bytes submitted or reserved but not yet consumed. */
@@ -118,7 +136,7 @@ public final class RingBufferReader implements AutoCloseable {
     public synchronized void close() {
         if (consumerMap != null) {
             LibC.munmap(consumerMap, pageSize);
-            LibC.munmap(producerMap, pageSize + 2L * size);
+            LibC.munmap(producerMap, pageSize + size);
             consumerMap = null;
             producerMap = null;
         }

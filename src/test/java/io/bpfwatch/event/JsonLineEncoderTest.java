@@ -63,4 +63,42 @@ class JsonLineEncoderTest {
         assertThat(f.toString(1_795_000_001_000_000_000L)).isEqualTo("2026-11-18T11:06:41.000000000Z");
         assertThat(f.toString(951_782_400_000_000_000L)).isEqualTo("2000-02-29T00:00:00.000000000Z");
     }
+
+    @Test
+    void millisecondsAreWrittenAsDoubleToStringWroteThem() throws Exception {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+        long[] fixed = {0, 1, 499, 500, 999, 1000, 1500, 32_000, 320_000, 300_000, 1_000_000, 12_500_000, 999_999_499, 1_234_567_890L};
+        java.util.List<Long> values = new java.util.ArrayList<>();
+        for (long v : fixed) values.add(v);
+        for (int i = 0; i < 20_000; i++) values.add(r.nextLong(9_999_999_000_000L)); // below 10^7 ms, where Double.toString has no exponent
+        java.io.StringWriter w = new java.io.StringWriter();
+        try (com.fasterxml.jackson.core.JsonGenerator g = JSON.getFactory().createGenerator(w)) {
+            g.writeStartArray();
+            for (long v : values) Event.writeMillis(g, v);
+            g.writeEndArray();
+        }
+        String[] got = w.toString().substring(1, w.toString().length() - 1).split(",");
+        for (int i = 0; i < values.size(); i++) {
+            assertThat(got[i]).as("%d ns", values.get(i)).isEqualTo(Double.toString(Math.round(values.get(i) / 1000.0) / 1000.0));
+        }
+    }
+
+    @Test
+    void linesOfABatchEndWhereSizeSaidAndATruncatedLineLeavesTheRest() throws Exception {
+        JsonLineEncoder enc = new JsonLineEncoder();
+        int first = enc.append(new SimpleEvent(0, 1, "a", 1, "one"));
+        int before = enc.size();
+        assertThat(before).isEqualTo(first);
+        int second = enc.append(new SimpleEvent(0, 2, "b", 2, "two"));
+        enc.truncate(before); // as the writer does when an event's fields throw
+        int third = enc.append(new SimpleEvent(0, 3, "c", 3, "three"));
+        String text = new String(enc.array(), 0, enc.size(), StandardCharsets.UTF_8);
+        String[] lines = text.split("\n");
+        assertThat(lines).hasSize(2);
+        assertThat(JSON.readTree(lines[0]).get("text").asText()).isEqualTo("one");
+        assertThat(JSON.readTree(lines[1]).get("text").asText()).isEqualTo("three");
+        assertThat(text.charAt(first - 1)).isEqualTo('\n');
+        assertThat(second).isGreaterThan(first);
+        assertThat(third).isEqualTo(enc.size()).isEqualTo(text.getBytes(StandardCharsets.UTF_8).length);
+    }
 }

@@ -85,7 +85,8 @@ public final class DnsEvent extends Event {
         if (kind == Kind.ANSWERED) {
             g.writeStringField("rcode", DnsCodes.rcodeName(rcode));
             g.writeNumberField("answers", answers);
-            g.writeNumberField("latency_ms", Math.round(latencyNanos / 1000.0) / 1000.0);
+            g.writeFieldName("latency_ms");
+            writeMillis(g, latencyNanos);
             if (truncated) g.writeBooleanField("truncated", true);
             if (!addresses.isEmpty()) {
                 g.writeArrayFieldStart("addresses");

@@ -29,12 +29,16 @@ final class DnsTracker implements DnsStream.Messages {
     record Key(long conn, int id) {
     }
 
-    /** A waiting query, on two lists: all pending in send order, and its key's chain. */
+    /**
+     * A waiting query, on two doubly linked lists: all pending in send order, and its key's
+     * chain (oldest first; the head, which the map holds, knows the tail), so adding and
+     * removing are O(1) however many queries share a socket and id.
+     */
     private static final class Pending {
         final DnsEvent event;
         final Key key;
         final int qclass;
-        Pending older, newer, sameKey;
+        Pending older, newer, prevSame, nextSame, chainTail;
 
         Pending(DnsEvent event, Key key, int qclass) {
             this.event = event;
@@ -155,10 +159,13 @@ final class DnsTracker implements DnsStream.Messages {
         Pending p = new Pending(e, key, m.qclass);
         Pending head = pending.get(key);
         if (head == null) {
+            p.chainTail = p;
             pending.put(key, p);
         } else {
-            while (head.sameKey != null) head = head.sameKey;
-            head.sameKey = p;
+            Pending tail = head.chainTail;
+            tail.nextSame = p;
+            p.prevSame = tail;
+            head.chainTail = p;
         }
         p.older = newest;
         if (newest != null) newest.newer = p;
@@ -170,7 +177,7 @@ final class DnsTracker implements DnsStream.Messages {
 
     private void response(DnsDecoder.Record r, DnsMessage m) {
         Key key = new Key(r.conn, m.id);
-        for (Pending p = pending.get(key); p != null; p = p.sameKey) {
+        for (Pending p = pending.get(key); p != null; p = p.nextSame) {
             if (answers(m, r.server, p.event, p.qclass)) {
                 unlink(p);
                 answer(p.event, m, r.ts);
@@ -214,19 +221,25 @@ final class DnsTracker implements DnsStream.Messages {
     }
 
     private void unlink(Pending p) {
-        Pending head = pending.get(p.key);
-        if (head == p) {
-            if (p.sameKey == null) pending.remove(p.key);
-            else pending.put(p.key, p.sameKey);
+        if (p.prevSame == null) {
+            Pending next = p.nextSame;
+            if (next == null) {
+                pending.remove(p.key);
+            } else {
+                next.prevSame = null;
+                next.chainTail = p.chainTail;
+                pending.put(p.key, next);
+            }
         } else {
-            while (head != null && head.sameKey != p) head = head.sameKey;
-            if (head != null) head.sameKey = p.sameKey;
+            p.prevSame.nextSame = p.nextSame;
+            if (p.nextSame != null) p.nextSame.prevSame = p.prevSame;
+            else pending.get(p.key).chainTail = p.prevSame;
         }
         if (p.older != null) p.older.newer = p.newer;
         else oldest = p.newer;
         if (p.newer != null) p.newer.older = p.older;
         else newest = p.older;
-        p.older = p.newer = p.sameKey = null;
+        p.older = p.newer = p.prevSame = p.nextSame = p.chainTail = null;
         size--;
         metrics.shared.pending.set(size);
     }

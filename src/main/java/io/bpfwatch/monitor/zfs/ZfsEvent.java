@@ -78,7 +78,7 @@ public final class ZfsEvent extends Event {
         }
         g.writeStringField("result", result);
         g.writeFieldName("duration_ms");
-        if (durationNanos < 0) g.writeNull(); else g.writeNumber(Math.round(durationNanos / 1000.0) / 1000.0);
+        if (durationNanos < 0) g.writeNull(); else writeMillis(g, durationNanos);
         g.writeBooleanField("truncated", truncated);
         if (decodeError != null) g.writeStringField("decode_error", decodeError);
     }

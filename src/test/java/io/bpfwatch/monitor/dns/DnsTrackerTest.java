@@ -106,6 +106,35 @@ class DnsTrackerTest {
     }
 
     @Test
+    void queriesSharingASocketAndIdAreAnsweredInOrderWhateverLeavesTheChainFirst() {
+        tracker = new DnsTracker(TIMEOUT, 100_000, metrics, out::add, malformed::add);
+        send(1, 0, Packets.query(7, "a.test", 1));
+        send(1, MS, Packets.query(7, "b.test", 1));
+        send(1, 2 * MS, Packets.query(7, "c.test", 1));
+        send(1, 3 * MS, Packets.query(7, "b.test", 1));
+        // the middle of the chain, then its head, then its tail, then the one left
+        recv(1, 10 * MS, Packets.response(7, 0, "b.test", 1));
+        recv(1, 11 * MS, Packets.response(7, 0, "a.test", 1));
+        recv(1, 12 * MS, Packets.response(7, 0, "b.test", 1));
+        recv(1, 13 * MS, Packets.response(7, 0, "c.test", 1));
+        assertThat(out).extracting(e -> e.qname + "@" + e.sentNanos / MS)
+                .containsExactly("b.test@1", "a.test@0", "b.test@3", "c.test@2");
+        assertThat(tracker.pendingCount()).isZero();
+
+        // A flood on one socket with one id (a stub resolver that never varies it, or a
+        // hostile one): each query is added and answered in constant time, oldest first.
+        out.clear();
+        byte[] q = Packets.query(9, "flood.test", 1), r = Packets.response(9, 0, "flood.test", 1);
+        for (int i = 0; i < 50_000; i++) send(2, 20 * MS + i, q);
+        assertThat(tracker.pendingCount()).isEqualTo(50_000);
+        for (int i = 0; i < 50_000; i++) recv(2, 30 * MS + i, r);
+        assertThat(out).hasSize(50_000).allSatisfy(e -> assertThat(e.kind()).isEqualTo(DnsEvent.Kind.ANSWERED));
+        assertThat(out.get(0).sentNanos).isEqualTo(20 * MS);
+        assertThat(out.get(49_999).sentNanos).isEqualTo(20 * MS + 49_999);
+        assertThat(tracker.pendingCount()).isZero();
+    }
+
+    @Test
     void caseRandomisedResponsesAnswer() {
         send(1, 0, Packets.query(7, "wWw.LaB.tEsT", 1));
         recv(1, MS, Packets.response(7, 0, "www.lab.test", 1));

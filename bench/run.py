@@ -1,0 +1,432 @@
+#!/usr/bin/python3
+"""bpfwatch side by side with bpftrace and with nothing, on the same workloads, in one run.
+
+For each repetition: the workloads untraced, then under bpfwatch (all four monitors enabled,
+the shipped settings), then under the bpftrace scripts in bench/bpftrace/. Measured:
+  - ns per traced system call (workload's own clock), minus the untraced baseline = added cost,
+    for calls whose event is submitted and for calls the kernel filters out;
+  - daemon (or bpftrace) CPU-seconds per million events delivered (utime+stime from /proc);
+  - events delivered and lost (bpfwatch's own counters and lines in its logs; bpftrace's lines);
+  - a sustained-rate sweep (zfs ioctls, the cheapest event to make) for losses;
+  - daemon RSS (peak, VmHWM) and start to READY=1 (sd_notify, as systemd sees it).
+Medians over the repetitions. Writes bench/results/latest.{csv,md,png} and prints the table.
+
+Environment: BENCH_REPS (3), BENCH_QUICK=1 (smaller counts, 1 repetition, for a smoke run),
+BENCH_OUT (bench/results), BPFWATCH (target/bpfwatch), BENCH_PORT (9577).
+Run as root: `make bench`.
+"""
+import csv
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import http.client
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+REPS = int(os.environ.get("BENCH_REPS", "1" if QUICK else "3"))
+OUT = os.environ.get("BENCH_OUT", os.path.join(BENCH, "results"))
+LAUNCHER = os.environ.get("BPFWATCH", os.path.join(ROOT, "target", "bpfwatch"))
+PORT = int(os.environ.get("BENCH_PORT", "9577"))
+WORKLOAD = os.path.join(ROOT, "target", "bench", "workload")
+TICK = os.sysconf("SC_CLK_TCK")
+SCALE = 10 if QUICK else 1
+
+# name, workload mode, operations, monitor, bpftrace script
+SUBMITTED = [
+    ("tcp connect v4", "tcp4", 60_000, "tcp", "tcp.bt"),
+    ("tcp connect v6", "tcp6", 60_000, "tcp", "tcp.bt"),
+    ("dns sendto", "dns-sendto", 400_000, "dns", "dns.bt"),
+    ("dns connected send", "dns-connected", 400_000, "dns", "dns.bt"),
+    ("zfs ioctl", "zfs-ioctl", 1_000_000, "zfs", "zfs.bt"),
+]
+FILTERED = [
+    ("udp sendto, other port", "udp-other", 400_000, "dns", "dns.bt"),
+    ("ioctl, other command", "ioctl-other", 1_000_000, "zfs", "zfs.bt"),
+]
+RATES = [100_000, 300_000, 500_000]
+RATE_SECONDS = 3 if QUICK else 8
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def status_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def workload(mode, ops, threads=1, rate=0, arg="/dev/null"):
+    out = subprocess.run([WORKLOAD, mode, str(ops), str(threads), str(rate), arg], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"workload {mode} failed: {out.stdout}{out.stderr}")
+    return dict(kv.split("=", 1) for kv in out.stdout.split())
+
+
+class Daemon:
+    """target/bpfwatch run on a bench config, started the way systemd starts it (NOTIFY_SOCKET)."""
+
+    def __init__(self, work):
+        self.work = work
+        self.logs = os.path.join(work, "logs")
+        self.device = os.path.join(work, "zfs-stand-in")
+        open(self.device, "w").close()
+        self.config = os.path.join(work, "bpfwatch.yaml")
+        with open(os.path.join(ROOT, "packaging", "bpfwatch.yaml")) as f:
+            shipped = f.read()
+        for old, new in ((f"listen: 127.0.0.1:9476", f"listen: 127.0.0.1:{PORT}"),
+                         ("device: /dev/zfs", f"device: {self.device}"),
+                         ("timeout: 5s", "timeout: 1s"),
+                         # one file per monitor for the whole run: gzip of rotated files is not
+                         # the per-event cost measured here (and 100 MiB would rotate mid-run)
+                         ("rotate: { max-size: 100MiB, keep: 10, compress: true }",
+                          "rotate: { max-size: 4GiB, keep: 1, compress: false }")):
+            if old not in shipped:
+                raise RuntimeError(f"packaging/bpfwatch.yaml no longer has '{old}'")
+            shipped = shipped.replace(old, new)
+        with open(self.config, "w") as f:
+            f.write(shipped)
+        os.chmod(self.config, 0o640)
+        self.proc = None
+        self.http = None
+
+    def start(self):
+        sock_path = os.path.join(self.work, "notify")
+        if os.path.exists(sock_path):
+            os.unlink(sock_path)
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(sock_path)
+        env = dict(os.environ, NOTIFY_SOCKET=sock_path)
+        shutil.rmtree(self.logs, ignore_errors=True)
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen([LAUNCHER, "run", "--config", self.config, "--logs-dir", self.logs], env=env,
+                                     stdout=open(os.path.join(self.work, "daemon.out"), "ab"), stderr=subprocess.STDOUT)
+        ready = None
+        deadline = t0 + 60
+        while ready is None and time.monotonic() < deadline:
+            r, _, _ = select.select([notify], [], [], 0.5)
+            if r:
+                msg = notify.recv(4096).decode(errors="replace")
+                if "READY=1" in msg.split("\n"):
+                    ready = time.monotonic() - t0
+            if self.proc.poll() is not None:
+                raise RuntimeError("bpfwatch exited during start; see " + os.path.join(self.work, "daemon.out"))
+        notify.close()
+        if ready is None:
+            raise RuntimeError("bpfwatch sent no READY=1 within 60 s")
+        # The java process is the launcher's exec: same pid.
+        self.pid = self.proc.pid
+        return ready
+
+    def stop(self):
+        if self.http is not None:
+            self.http.close()
+            self.http = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(20)
+
+    def metrics(self):
+        # One kept-alive connection: every new one would be a connect the tcp monitor logs.
+        if self.http is None:
+            self.http = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        self.http.request("GET", "/metrics", headers={"Accept": "text/plain; version=0.0.4"})
+        text = self.http.getresponse().read().decode()
+        events, lost = {}, {}
+        for line in text.splitlines():
+            m = re.match(r'bpfwatch_events_total\{[^}]*monitor="([^"]+)"[^}]*\} (\S+)', line)
+            if m:
+                events[m.group(1)] = float(m.group(2))
+            m = re.match(r'bpfwatch_events_lost_total\{([^}]*)\} (\S+)', line)
+            if m:
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+                key = (labels.get("monitor"), labels.get("stage"))
+                lost[key] = lost.get(key, 0) + float(m.group(2))
+        return events, lost
+
+    def lines(self, monitor):
+        n = 0
+        for name in os.listdir(self.logs) if os.path.isdir(self.logs) else []:
+            if name == monitor + ".log" or (name.startswith(monitor + ".log.") and not name.endswith(".gz")):
+                with open(os.path.join(self.logs, name), "rb") as f:
+                    n += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+        return n
+
+    def measure(self, monitor, run, expected, settle=15):
+        """Runs `run`, waits until the monitor's log has `expected` more lines (or stops growing
+        for 2 s), then reads the daemon's CPU time; counters are scraped only before and after,
+        as a scrape costs the daemon CPU too."""
+        ev0, lost0 = self.metrics()
+        lines0 = self.lines(monitor)
+        cpu0 = cpu_seconds(self.pid)
+        result = run()
+        deadline = time.monotonic() + settle
+        last, since = None, time.monotonic()
+        while True:
+            n = self.lines(monitor) - lines0
+            if n >= expected or time.monotonic() > deadline:
+                break
+            if n != last:
+                last, since = n, time.monotonic()
+            elif time.monotonic() - since > 2:
+                break
+            time.sleep(0.02)
+        cpu = cpu_seconds(self.pid) - cpu0
+        ev, lost = self.metrics()
+        delivered = ev.get(monitor, 0) - ev0.get(monitor, 0)
+        dropped = sum(v - lost0.get(k, 0) for k, v in lost.items() if k[0] == monitor)
+        by_stage = {k[1]: v - lost0.get(k, 0) for k, v in lost.items() if k[0] == monitor and v - lost0.get(k, 0) > 0}
+        return result, dict(delivered=delivered, lost=dropped, lost_by_stage=by_stage, cpu=cpu, lines=n)
+
+
+class Bpftrace:
+    def __init__(self, work, script):
+        self.out = os.path.join(work, "bpftrace-" + script + ".out")
+        self.err = os.path.join(work, "bpftrace-" + script + ".err")
+        for f in (self.out, self.err):
+            if os.path.exists(f):
+                os.unlink(f)
+        self.proc = subprocess.Popen(["bpftrace", "-o", self.out, os.path.join(BENCH, "bpftrace", script)],
+                                     stdout=subprocess.DEVNULL, stderr=open(self.err, "wb"))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if os.path.exists(self.out) and os.path.getsize(self.out) > 0:
+                time.sleep(0.3)
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError("bpftrace failed: " + open(self.err).read())
+            time.sleep(0.05)
+        raise RuntimeError("bpftrace did not attach within 60 s")
+
+    def lines(self):
+        with open(self.out, "rb") as f:
+            return sum(chunk.count(b" pid=") for chunk in iter(lambda: f.read(1 << 20), b""))
+
+    def measure(self, run, expected):
+        lines0 = self.lines()
+        cpu0 = cpu_seconds(self.proc.pid)
+        result = run()
+        last, since = None, time.monotonic()
+        while True:
+            n = self.lines() - lines0
+            if n >= expected:
+                break
+            if n != last:
+                last, since = n, time.monotonic()
+            elif time.monotonic() - since > 2:
+                break
+            time.sleep(0.05)
+        cpu = cpu_seconds(self.proc.pid) - cpu0
+        return result, dict(delivered=n, lost=max(0, expected - n), cpu=cpu)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        lost = re.findall(r"Lost (\d+) events", open(self.err).read())
+        return sum(int(x) for x in lost)
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("make bench needs root (BPF)")
+    os.makedirs(OUT, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="bpfwatch-bench-")
+    daemon = Daemon(work)
+    cases = SUBMITTED + FILTERED
+    samples = {c[0]: {"base": [], "bw_ns": [], "bt_ns": [], "bw_cpu": [], "bt_cpu": [], "bw_lost": [], "bt_lost": [],
+                      "bw_events": [], "bt_events": [], "bw_lines": []} for c in cases}
+    ready_times, rss_peak, sweep = [], 0, []
+    try:
+        for rep in range(REPS):
+            log(f"repetition {rep + 1}/{REPS}")
+            for name, mode, ops, monitor, script in cases:
+                ops //= SCALE
+                samples[name]["base"].append(float(workload(mode, ops, arg=daemon.device)["ns_per_op"]))
+            ready_times.append(daemon.start())
+            log(f"  bpfwatch ready in {ready_times[-1]:.2f} s")
+            try:
+                for name, mode, ops, monitor, script in cases:
+                    ops //= SCALE
+                    submitted = any(n == name for n, *_ in SUBMITTED)
+                    expected = ops + (1 if mode == "dns-connected" else 0) if submitted else 0
+                    res, m = daemon.measure(monitor, lambda: workload(mode, ops, arg=daemon.device), expected,
+                                            settle=15 if submitted else 0.5)
+                    s = samples[name]
+                    s["bw_ns"].append(float(res["ns_per_op"]))
+                    if submitted:
+                        s["bw_cpu"].append(m["cpu"] / max(1, m["delivered"]) * 1e6)
+                        s["bw_lost"].append(expected - m["delivered"])
+                        s["bw_events"].append(m["delivered"])
+                        s["bw_lines"].append(m["lines"])
+                        log(f"  bpfwatch {name}: {res['ns_per_op']} ns/op, {m['delivered']:.0f}/{expected} events, "
+                            f"lost {m['lost_by_stage']}, {m['lines']} lines, {m['cpu']:.2f} CPU-s")
+                if rep == REPS - 1:
+                    sweep = rate_sweep(daemon)
+                rss_peak = max(rss_peak, status_kib(daemon.pid, "VmHWM"))
+            finally:
+                daemon.stop()
+            # bpftrace afresh per workload: it buffers its output file, so lines are counted
+            # after it exits (its CPU time is taken before, once the file stops growing).
+            for name, mode, ops, monitor, script in cases:
+                ops //= SCALE
+                submitted = any(n == name for n, *_ in SUBMITTED)
+                bt = Bpftrace(work, script)
+                try:
+                    res, m = bt.measure(lambda: workload(mode, ops, arg=daemon.device), ops if submitted else 0)
+                finally:
+                    kernel_lost = bt.stop()
+                s = samples[name]
+                s["bt_ns"].append(float(res["ns_per_op"]))
+                if submitted:
+                    lines = bt.lines()
+                    s["bt_cpu"].append(m["cpu"] / max(1, lines) * 1e6)
+                    s["bt_lost"].append(ops - lines)
+                    s["bt_events"].append(lines)
+                    log(f"  bpftrace {name}: {res['ns_per_op']} ns/op, {lines}/{ops} lines (it reported {kernel_lost} lost), "
+                        f"{m['cpu']:.2f} CPU-s")
+    finally:
+        daemon.stop()
+
+    rows = []
+    for name, mode, ops, monitor, script in cases:
+        s = samples[name]
+        submitted = any(n == name for n, *_ in SUBMITTED)
+        base = median(s["base"])
+        bw_add = median(s["bw_ns"]) - base
+        bt_add = median(s["bt_ns"]) - base
+        bw_cpu, bt_cpu = median(s["bw_cpu"]), median(s["bt_cpu"])
+        rows.append(dict(
+            workload=name, kind="submitted" if submitted else "filtered out", operations=ops // SCALE,
+            untraced_ns=round(base), bpfwatch_added_ns=round(bw_add), bpftrace_added_ns=round(bt_add),
+            added_ratio=round(bt_add / bw_add, 1) if bw_add > 0 else None,
+            bpfwatch_cpu_s_per_m=round(bw_cpu, 2) if bw_cpu is not None else None,
+            bpftrace_cpu_s_per_m=round(bt_cpu, 2) if bt_cpu is not None else None,
+            cpu_ratio=round(bt_cpu / bw_cpu, 1) if bw_cpu and bt_cpu else None,
+            bpfwatch_lost=int(max(s["bw_lost"])) if s["bw_lost"] else None,
+            bpftrace_lost=int(max(s["bt_lost"])) if s["bt_lost"] else None,
+            bpfwatch_lines=int(min(s["bw_lines"])) if s["bw_lines"] else None))
+    summary = dict(
+        reps=REPS, quick=QUICK,
+        ready_median_s=round(median(ready_times), 2), ready_max_s=round(max(ready_times), 2),
+        rss_peak_mib=round(rss_peak / 1024, 1))
+    write(rows, sweep, summary)
+
+
+def rate_sweep(daemon):
+    out = []
+    for rate in RATES:
+        ops = rate * RATE_SECONDS // SCALE
+        res, m = daemon.measure("zfs", lambda: workload("zfs-ioctl", ops, 2, rate, daemon.device), ops)
+        achieved = float(res["rate"])
+        out.append(dict(offered=rate, achieved=round(achieved), delivered=int(m["delivered"]), lost=int(ops - m["delivered"]),
+                        lost_by_stage=m["lost_by_stage"], cpu_s_per_m=round(m["cpu"] / max(1, m["delivered"]) * 1e6, 2),
+                        rss_mib=round(status_kib(daemon.pid, "VmRSS") / 1024, 1)))
+        log(f"  sweep {rate}/s: achieved {achieved:.0f}/s, delivered {m['delivered']:.0f}/{ops}, lost {m['lost_by_stage']}")
+    return out
+
+
+def write(rows, sweep, summary):
+    with open(os.path.join(OUT, "latest.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        w.writerows(rows)
+    with open(os.path.join(OUT, "latest-sweep.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["offered", "achieved", "delivered", "lost", "lost_by_stage", "cpu_s_per_m", "rss_mib"])
+        w.writeheader()
+        w.writerows(sweep)
+
+    def fmt(v):
+        return "—" if v is None else str(v)
+
+    md = []
+    md.append(f"bpfwatch vs bpftrace 0.17 vs untraced, same workloads, same run; medians of {summary['reps']} "
+              f"repetition(s){' (quick mode)' if summary['quick'] else ''}; kernel {os.uname().release}, "
+              f"{os.cpu_count()} CPUs.\n")
+    md.append("| workload | events | untraced ns/call | added ns/call: bpfwatch | bpftrace | ratio | "
+              "daemon CPU-s per M events: bpfwatch | bpftrace | ratio | lost: bpfwatch | bpftrace |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        md.append(f"| {r['workload']} | {r['kind']} | {r['untraced_ns']} | {r['bpfwatch_added_ns']} | {r['bpftrace_added_ns']} | "
+                  f"{fmt(r['added_ratio'])}x | {fmt(r['bpfwatch_cpu_s_per_m'])} | {fmt(r['bpftrace_cpu_s_per_m'])} | "
+                  f"{fmt(r['cpu_ratio'])}x | {fmt(r['bpfwatch_lost'])} | {fmt(r['bpftrace_lost'])} |")
+    md.append("")
+    md.append("Sustained rate (zfs ioctls from 2 threads, bpfwatch with default buffers):\n")
+    md.append("| offered/s | achieved/s | delivered | lost | daemon CPU-s per M | RSS MiB |")
+    md.append("|---|---|---|---|---|---|")
+    for s in sweep:
+        lost = f"{s['lost']} {s['lost_by_stage']}" if s["lost"] else "0"
+        md.append(f"| {s['offered']} | {s['achieved']} | {s['delivered']} | {lost} | {s['cpu_s_per_m']} | {s['rss_mib']} |")
+    md.append("")
+    md.append(f"Daemon: start to READY=1 median {summary['ready_median_s']} s (max {summary['ready_max_s']} s); "
+              f"peak RSS (VmHWM, all four monitors enabled, through every workload above) {summary['rss_peak_mib']} MiB.")
+    text = "\n".join(md) + "\n"
+    with open(os.path.join(OUT, "latest.md"), "w") as f:
+        f.write(text)
+    print(text)
+    chart(rows, sweep)
+
+
+def chart(rows, sweep):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("no matplotlib (apt-get install python3-matplotlib): no chart")
+        return
+    sub = [r for r in rows if r["kind"] == "submitted"]
+    fig, ax = plt.subplots(1, 3, figsize=(16, 5))
+    names = [r["workload"] for r in sub]
+    x = range(len(sub))
+    w = 0.38
+    ax[0].bar([i - w / 2 for i in x], [r["bpfwatch_cpu_s_per_m"] or 0 for r in sub], w, label="bpfwatch")
+    ax[0].bar([i + w / 2 for i in x], [r["bpftrace_cpu_s_per_m"] or 0 for r in sub], w, label="bpftrace printf")
+    ax[0].set_title("consumer CPU-seconds per million events")
+    ax[0].set_xticks(list(x), names, rotation=25, ha="right")
+    ax[0].legend()
+    allr = rows
+    x2 = range(len(allr))
+    ax[1].bar([i - w / 2 for i in x2], [max(0, r["bpfwatch_added_ns"]) / 1000 for r in allr], w, label="bpfwatch")
+    ax[1].bar([i + w / 2 for i in x2], [max(0, r["bpftrace_added_ns"]) / 1000 for r in allr], w, label="bpftrace")
+    ax[1].set_title("µs added to each traced system call")
+    ax[1].set_xticks(list(x2), [r["workload"] + ("" if r["kind"] == "submitted" else " (filtered)") for r in allr],
+                     rotation=25, ha="right")
+    ax[1].legend()
+    if sweep:
+        ax[2].plot([s["achieved"] for s in sweep], [s["delivered"] / max(1, s["delivered"] + s["lost"]) * 100 for s in sweep],
+                   marker="o")
+        ax[2].set_ylim(0, 105)
+        ax[2].set_title("bpfwatch: % of events delivered vs rate")
+        ax[2].set_xlabel("events/s achieved by the producer")
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "latest.png"), dpi=90)
+
+
+if __name__ == "__main__":
+    main()
