@@ -7,9 +7,10 @@
  *
  * MODE (what each operation is):
  *   tcp4, tcp6        connect() to a loopback listener, then close(): one tcp event each
- *   dns-sendto        sendto() of a DNS query (A example.com) to 127.0.0.1:53: one dns event
- *   dns-connected     connect() once, then send() of the query (as glibc does): one dns event
- *   udp-other         sendto() of the same bytes to port 9 (not a DNS port): filtered out in the kernel
+ *   dns-sendto        sendto() of a DNS query (A example.com, a fresh id each) to 127.0.0.2:53, then
+ *                     recvfrom() of the answer from a responder thread: one answered dns event
+ *   dns-connected     connect() once, then send() and recv() (as glibc does): one dns event
+ *   udp-other         sendto() of the query to 127.0.0.2:9 (not a DNS port): filtered out in the kernel
  *   zfs-ioctl         ioctl(ZFS_IOC_SNAPSHOT) on ARG, the zfs monitor's stand-in device: one zfs event
  *   ioctl-other       ioctl(TCGETS) on ARG: hits the same tracepoint, filtered out in the kernel
  * RATE 0 means as fast as possible; otherwise the total operations per second, paced per thread.
@@ -103,7 +104,38 @@ static void udp_addr(struct sockaddr_in *a, int port)
 	memset(a, 0, sizeof(*a));
 	a->sin_family = AF_INET;
 	a->sin_port = htons(port);
-	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a->sin_addr.s_addr = htonl(0x7f000002); /* 127.0.0.2: port 53 there is rarely taken */
+}
+
+/* A DNS server that answers every query at once: NOERROR, no records. */
+static void *responder(void *p)
+{
+	int s = *(int *)p;
+	unsigned char buf[512];
+	struct sockaddr_storage from;
+	for (;;) {
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 12)
+			continue;
+		buf[2] |= 0x80; /* QR */
+		buf[3] |= 0x80; /* RA, rcode 0 */
+		sendto(s, buf, n, 0, (struct sockaddr *)&from, fl);
+	}
+	return NULL;
+}
+
+static void start_responder(void)
+{
+	struct sockaddr_in a;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0) die("socket");
+	udp_addr(&a, 53);
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) die("bind 127.0.0.2:53 (is a DNS server listening on all addresses?)");
+	int *fd = malloc(sizeof(int));
+	*fd = s;
+	pthread_t t;
+	if (pthread_create(&t, NULL, responder, fd)) die("pthread_create");
 }
 
 static void *run(void *p)
@@ -114,14 +146,16 @@ static void *run(void *p)
 	double gap = rate_per_thread > 0 ? 1e9 / rate_per_thread : 0;
 	int fd = -1;
 	struct sockaddr_in dst;
-	unsigned char zc[16384], query[sizeof(query_template)];
+	unsigned char zc[16384], query[sizeof(query_template)], answer[512];
 	memcpy(query, query_template, sizeof(query));
 	memset(zc, 0, sizeof(zc));
 	snprintf((char *)zc, 256, "bench");
 
 	if (!strcmp(mode, "dns-sendto") || !strcmp(mode, "udp-other") || !strcmp(mode, "dns-connected")) {
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
 		if (fd < 0) die("socket");
+		struct timeval tv = {1, 0};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		udp_addr(&dst, !strcmp(mode, "udp-other") ? 9 : 53);
 		if (!strcmp(mode, "dns-connected") && connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0) die("connect");
 	} else if (!strcmp(mode, "zfs-ioctl") || !strcmp(mode, "ioctl-other")) {
@@ -148,10 +182,13 @@ static void *run(void *p)
 			if (s < 0 || connect(s, (struct sockaddr *)&listener, listener_len) < 0) errors[id]++;
 			if (s >= 0) close(s);
 		} else if (!strcmp(mode, "dns-connected")) {
-			if (send(fd, query, sizeof(query), 0) < 0 && errno != ECONNREFUSED) errors[id]++;
-		} else if (fd >= 0 && (mode[0] == 'd' || mode[0] == 'u')) {
-			/* Loopback to a closed port answers ICMP unreachable, which a later call may report. */
-			if (sendto(fd, query, sizeof(query), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != ECONNREFUSED) errors[id]++;
+			if (send(fd, query, sizeof(query), 0) < 0 || recv(fd, answer, sizeof(answer), 0) < 12) errors[id]++;
+		} else if (!strcmp(mode, "dns-sendto")) {
+			if (sendto(fd, query, sizeof(query), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0
+			    || recvfrom(fd, answer, sizeof(answer), 0, NULL, NULL) < 12)
+				errors[id]++;
+		} else if (mode[0] == 'u') {
+			if (sendto(fd, query, sizeof(query), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0) errors[id]++;
 		} else if (!strcmp(mode, "zfs-ioctl")) {
 			if (ioctl(fd, 0x5a23, zc) == 0 || errno != ENOTTY) errors[id]++;
 		} else {
@@ -179,7 +216,8 @@ int main(int argc, char **argv)
 	rate_per_thread = rate / threads;
 	if (!strcmp(mode, "tcp4")) open_listener(AF_INET);
 	else if (!strcmp(mode, "tcp6")) open_listener(AF_INET6);
-	else if (strcmp(mode, "dns-sendto") && strcmp(mode, "dns-connected") && strcmp(mode, "udp-other")
+	else if (!strcmp(mode, "dns-sendto") || !strcmp(mode, "dns-connected")) start_responder();
+	else if (strcmp(mode, "udp-other")
 		 && strcmp(mode, "zfs-ioctl") && strcmp(mode, "ioctl-other")) {
 		fprintf(stderr, "unknown mode %s\n", mode);
 		return 2;

@@ -5,6 +5,8 @@ import io.bpfwatch.monitor.MonitorCatalog;
 import io.bpfwatch.supervise.Backoff;
 import io.bpfwatch.systemd.SdNotify;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.quarkus.arc.Arc;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
@@ -61,7 +63,7 @@ public class DaemonLifecycle implements QuarkusApplication {
     @Override
     public int run(String... args) {
         Main.RunRequest req = Main.request;
-        MeterRegistry registry = Arc.container().instance(MeterRegistry.class).get();
+        MeterRegistry registry = direct(Arc.container().instance(MeterRegistry.class).get());
         Daemon daemon = new Daemon(req.configPath(), req.logsDir(), req.config(), MonitorCatalog.builtin(), registry,
                 Backoff.fromSystemProperties(), Duration.ofMillis(Long.getLong("bpfwatch.reprobe-ms", 5000)));
         DaemonHolder.set(daemon);
@@ -99,5 +101,19 @@ public class DaemonLifecycle implements QuarkusApplication {
         DaemonHolder.set(null);
         LOG.infof("stopped in %d ms", (System.nanoTime() - t0) / 1_000_000);
         return 0;
+    }
+
+    /**
+     * The Prometheus registry behind Quarkus' composite, which /metrics scrapes: the daemon's
+     * meters go there directly, as a composite counter's increment walks its children on every
+     * event. Quarkus' own binders (JVM, process) stay on the composite.
+     */
+    static MeterRegistry direct(MeterRegistry registry) {
+        if (registry instanceof CompositeMeterRegistry c) {
+            for (MeterRegistry r : c.getRegistries()) {
+                if (r instanceof PrometheusMeterRegistry) return r;
+            }
+        }
+        return registry;
     }
 }

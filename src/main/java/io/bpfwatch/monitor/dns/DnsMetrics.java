@@ -73,7 +73,17 @@ final class DnsMetrics {
         return Duration.ofMillis(n);
     }
 
+    // the counter of the last query's type and transport: most queries repeat it, so the common
+    // case builds no key
+    private int lastQtype = Integer.MIN_VALUE;
+    private String lastTransport;
+    private Counter lastQuery;
+
     void query(int qtype, String transport) {
+        if (qtype == lastQtype && transport == lastTransport) {
+            lastQuery.increment();
+            return;
+        }
         String label = qtype < 0 ? "other" : DnsCodes.typeLabel(qtype);
         String key = label + "/" + transport;
         Counter c = queries.get(key);
@@ -82,6 +92,9 @@ final class DnsMetrics {
                     .description("DNS queries sent, by query type and transport").register(registry);
             queries.put(key, c);
         }
+        lastQtype = qtype;
+        lastTransport = transport;
+        lastQuery = c;
         c.increment();
     }
 

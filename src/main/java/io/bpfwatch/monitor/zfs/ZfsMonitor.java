@@ -68,7 +68,12 @@ final class ZfsMonitor extends BpfMonitor {
         }
     }
 
+    // the last operation's counter: a burst of one kind builds no key
+    private String lastAction, lastResult;
+    private Counter lastCounter;
+
     private Counter counter(String action, String result) {
+        if (action == lastAction && result.equals(lastResult)) return lastCounter;
         String k = action + '\0' + result;
         Counter c = operations.get(k);
         if (c == null) {
@@ -77,6 +82,9 @@ final class ZfsMonitor extends BpfMonitor {
                     .register(registry);
             operations.put(k, c);
         }
+        lastAction = action;
+        lastResult = result;
+        lastCounter = c;
         return c;
     }
 
