@@ -28,7 +28,7 @@ ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contri
 	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
 	  fi; }
 
-.PHONY: all deps build run test test-unit fuzz soak bench clean check probe deb package-deb install install-files uninstall
+.PHONY: all deps build run test test-unit fuzz soak bench bench-jmh clean check probe deb package-deb install install-files uninstall
 
 VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
 DEB := target/bpfwatch_$(VERSION)_all.deb
@@ -117,6 +117,13 @@ bench: build
 	mkdir -p target/bench
 	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
 	/usr/bin/python3 bench/run.py
+
+# JMH benchmarks of the hot paths (ring reader, decoders, DNS and nvlist parsing, JSON lines),
+# with allocation per operation (-prof gc). JMH_ARGS to choose: make bench-jmh JMH_ARGS='Ring -f 2'
+JMH_ARGS ?= -prof gc
+bench-jmh: deps
+	$(MVN) $(MVN_FLAGS) -q -Pjmh compile dependency:build-classpath -Dmdep.outputFile=target/jmh/classpath
+	java -cp target/jmh/classes:$$(cat target/jmh/classpath) org.openjdk.jmh.Main $(JMH_ARGS)
 
 # The real OpenZFS client the zfs tests drive (ZfsClient builds it too when it is stale; the
 # VM suite needs it built on the host, where gcc and the headers are).

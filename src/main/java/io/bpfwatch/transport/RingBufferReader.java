@@ -72,6 +72,22 @@ public final class RingBufferReader implements AutoCloseable {
         consumerPos = (long) LONGS.getAcquire(consumer, 0);
     }
 
+    /**
+     * A ring over memory laid out as the kernel lays it out (benchmarks): the consumer and
+     * producer positions at offset 0 of their buffers, {@code data} a power of two in size.
+     * Nothing is mapped or unmapped.
+     */
+    RingBufferReader(String label, ByteBuffer consumer, ByteBuffer producer, ByteBuffer data) {
+        this.label = label;
+        this.pageSize = 0;
+        this.size = data.capacity();
+        this.mask = size - 1L;
+        this.consumer = consumer.order(ByteOrder.nativeOrder());
+        this.producer = producer.order(ByteOrder.nativeOrder());
+        this.data = data.order(ByteOrder.nativeOrder());
+        consumerPos = (long) LONGS.getAcquire(this.consumer, 0);
+    }
+
     public String label() {
         return label;
     }

@@ -1,7 +1,6 @@
 package io.bpfwatch.monitor.tcp;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.bpfwatch.config.IpAddress;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.event.EventHeader;
 
@@ -38,11 +37,11 @@ public final class TcpEvent extends Event {
     }
 
     public String saddr() {
-        return IpAddress.format(addrs, 0, ipv6 ? 16 : 4);
+        return AddressText.of(addrs, 0, ipv6 ? 16 : 4);
     }
 
     public String daddr() {
-        return IpAddress.format(addrs, 16, ipv6 ? 16 : 4);
+        return AddressText.of(addrs, 16, ipv6 ? 16 : 4);
     }
 
     @Override

@@ -1,0 +1,128 @@
+package io.bpfwatch.monitor;
+
+import io.bpfwatch.config.Cidr;
+import io.bpfwatch.event.Event;
+import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.event.JsonLineEncoder;
+import io.bpfwatch.monitor.dns.DnsMessage;
+import io.bpfwatch.monitor.tcp.TcpAlertRules;
+import io.bpfwatch.monitor.tcp.TcpDecoder;
+import io.bpfwatch.monitor.tcp.TcpSettings;
+import io.bpfwatch.monitor.zfs.NvListDecoder;
+import io.bpfwatch.monitor.zfs.ZfsDecoder;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What the reader and writer threads do per event, on recorded bytes: the tcp record the fuzz
+ * corpus keeps (captured from the kernel), a zfs record around the nvlist real libnvpair packed
+ * for `zfs destroy` of three snapshots, a DNS response with two addresses; decoding each, and
+ * encoding decoded events as JSON lines. Run with `-prof gc` for bytes allocated per event
+ * (`make bench-jmh` does).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class HotPathBench {
+    private static final Path CORPUS = Path.of("src/test/resources/io/bpfwatch/monitor");
+
+    private ByteBuffer tcpRecord, zfsRecord;
+    private int zfsLen;
+    private byte[] nvlist, dnsResponse;
+    private TcpDecoder tcp;
+    private ZfsDecoder zfs;
+    private Event tcpEvent, zfsEvent;
+    private JsonLineEncoder encoder;
+    private int lines;
+
+    @Setup
+    public void load() throws IOException {
+        byte[] t = Files.readAllBytes(CORPUS.resolve("tcp/TcpDecoderFuzzerInputs/tcpRecordsDecodeOrAreRefused/ipv4.bin"));
+        tcpRecord = ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN);
+        tcp = new TcpDecoder(new EventHeader(), new TcpAlertRules(new TcpSettings(TcpSettings.DEFAULT_ALERT_PORTS,
+                List.of(Cidr.parse("10.0.0.0/8")), List.of())));
+
+        nvlist = Files.readAllBytes(CORPUS.resolve("zfs/NvListFuzzerInputs/destroy-snaps.bin"));
+        zfsLen = ZfsDecoder.NVL + nvlist.length;
+        zfsRecord = ByteBuffer.allocate(zfsLen).order(ByteOrder.LITTLE_ENDIAN);
+        zfsRecord.put(EventHeader.COMM, "zfs".getBytes(StandardCharsets.US_ASCII));
+        zfsRecord.putLong(EventHeader.TS_NS, 1_000_000_000L).putInt(EventHeader.PID, 4242).putInt(EventHeader.TYPE, 1);
+        zfsRecord.putLong(ZfsDecoder.DURATION_NS, 1_234_567).putLong(ZfsDecoder.RET, 0).putLong(ZfsDecoder.NVL_SIZE, nvlist.length);
+        zfsRecord.putInt(ZfsDecoder.CMD, 0x5a3b).putInt(ZfsDecoder.PPID, 1).putInt(ZfsDecoder.NVL_LEN, nvlist.length);
+        zfsRecord.put(ZfsDecoder.NAME, "tank".getBytes(StandardCharsets.US_ASCII));
+        zfsRecord.put(ZfsDecoder.NVL, nvlist);
+        zfs = new ZfsDecoder(new EventHeader());
+
+        // www.example.com A: two answers, the second name a compression pointer
+        dnsResponse = new byte[] {0x12, 0x34, (byte) 0x81, (byte) 0x80, 0, 1, 0, 2, 0, 0, 0, 0,
+                3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+                (byte) 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 93, (byte) 184, (byte) 216, 34,
+                (byte) 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 93, (byte) 184, (byte) 216, 35};
+
+        tcpEvent = tcp.decode(tcpRecord, 0, t.length);
+        zfsEvent = zfs.decode(zfsRecord, 0, zfsLen);
+        if (tcpEvent == null || zfsEvent == null || DnsMessage.parse(dnsResponse, 0, dnsResponse.length).ancount != 2) {
+            throw new IllegalStateException("a recorded input no longer decodes: " + tcp.problem + " / " + zfs.problem);
+        }
+        encoder = new JsonLineEncoder();
+    }
+
+    @Benchmark
+    public Object tcpDecode() {
+        return tcp.decode(tcpRecord, 0, tcpRecord.capacity());
+    }
+
+    @Benchmark
+    public Object zfsDecode() {
+        return zfs.decode(zfsRecord, 0, zfsLen);
+    }
+
+    @Benchmark
+    public Object nvlistDecode() {
+        return NvListDecoder.decode(nvlist);
+    }
+
+    @Benchmark
+    public Object dnsParseResponse() {
+        return DnsMessage.parse(dnsResponse, 0, dnsResponse.length);
+    }
+
+    @Benchmark
+    public int jsonLineTcp() throws IOException {
+        return encode(tcpEvent);
+    }
+
+    @Benchmark
+    public int jsonLineZfs() throws IOException {
+        return encode(zfsEvent);
+    }
+
+    /** As the writer does: lines appended to one buffer, reset once per batch of 512. */
+    private int encode(Event e) throws IOException {
+        if (++lines == 512) {
+            lines = 0;
+            encoder.reset();
+        }
+        return encoder.append(e);
+    }
+}
