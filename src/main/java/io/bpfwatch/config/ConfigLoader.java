@@ -112,6 +112,11 @@ public final class ConfigLoader {
         } catch (YAMLException e) {
             problems.at(1, 1, "YAML: " + e.getMessage());
             throw new ConfigException(problems.sorted());
+        } catch (RuntimeException e) {
+            // SnakeYAML refuses some input with plain exceptions and no position, e.g. a tag
+            // that decodes to text with leading spaces ("!%A": IllegalArgumentException)
+            problems.at(1, 1, "YAML: " + e.getMessage());
+            throw new ConfigException(problems.sorted());
         }
 
         Section top;

@@ -130,6 +130,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void yamlTheParserRefusesWithoutAPositionIsStillAPositionedError() {
+        // found by ConfigFuzzer: SnakeYAML throws IllegalArgumentException for this tag
+        assertThatThrownBy(() -> loader.parse("t", "!%A"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("t:1:1: YAML: Tag must not contain leading or trailing spaces.");
+    }
+
+    @Test
     void ipv6ListenAndLocalhostAreAccepted() throws Exception {
         assertThat(loader.parse("t", "http: { listen: \"[::]:9476\" }").http()).isEqualTo(new HttpConfig("::", 9476));
         assertThat(loader.parse("t", "http: { listen: localhost:1234 }").http()).isEqualTo(new HttpConfig("localhost", 1234));
