@@ -81,6 +81,21 @@ def workload(mode, ops, threads=1, rate=0, arg="/dev/null"):
     return dict(kv.split("=", 1) for kv in out.stdout.split())
 
 
+def wait_for_lines(count, expected, settle):
+    """Waits until count() reaches expected, stops growing for 2 s, or settle seconds pass."""
+    deadline = time.monotonic() + settle
+    last, since = None, time.monotonic()
+    while True:
+        n = count()
+        if n >= expected or time.monotonic() > deadline:
+            return n
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since > 2:
+            return n
+        time.sleep(0.02)
+
+
 class Daemon:
     """target/bpfwatch run on a bench config, started the way systemd starts it (NOTIFY_SOCKET)."""
 
@@ -178,17 +193,7 @@ class Daemon:
         lines0 = self.lines(monitor)
         cpu0 = cpu_seconds(self.pid)
         result = run()
-        deadline = time.monotonic() + settle
-        last, since = None, time.monotonic()
-        while True:
-            n = self.lines(monitor) - lines0
-            if n >= expected or time.monotonic() > deadline:
-                break
-            if n != last:
-                last, since = n, time.monotonic()
-            elif time.monotonic() - since > 2:
-                break
-            time.sleep(0.02)
+        n = wait_for_lines(lambda: self.lines(monitor) - lines0, expected, settle)
         cpu = cpu_seconds(self.pid) - cpu0
         ev, lost = self.metrics()
         delivered = ev.get(monitor, 0) - ev0.get(monitor, 0)
@@ -224,16 +229,7 @@ class Bpftrace:
         lines0 = self.lines()
         cpu0 = cpu_seconds(self.proc.pid)
         result = run()
-        last, since = None, time.monotonic()
-        while True:
-            n = self.lines() - lines0
-            if n >= expected:
-                break
-            if n != last:
-                last, since = n, time.monotonic()
-            elif time.monotonic() - since > 2:
-                break
-            time.sleep(0.05)
+        n = wait_for_lines(lambda: self.lines() - lines0, expected, 60)
         cpu = cpu_seconds(self.proc.pid) - cpu0
         return result, dict(delivered=n, lost=max(0, expected - n), cpu=cpu)
 
