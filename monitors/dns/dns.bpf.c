@@ -248,12 +248,21 @@ static __always_inline bool watch(__u32 tgid, int fd, const struct dns_peer *pee
 	return bpf_map_update_elem(&socks, &k, &v, BPF_ANY) == 0;
 }
 
+/*
+ * Parks the call in this thread's element of inflight: written in place when the thread has
+ * one (its previous call left it behind, marked taken), inserted otherwise. An LRU update
+ * always allocates a new element and frees the old one; writing in place does neither.
+ */
 static __always_inline void park(struct dns_call *c)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct dns_call *slot = bpf_map_lookup_elem(&inflight, &tid);
 
 	c->ts = bpf_ktime_get_ns();
-	bpf_map_update_elem(&inflight, &tid, c, BPF_ANY);
+	if (slot)
+		__builtin_memcpy(slot, c, sizeof(*c));
+	else
+		bpf_map_update_elem(&inflight, &tid, c, BPF_ANY);
 }
 
 static __always_inline int enter_watched(int fd, __u8 sys, __u64 buf, __u64 count)
@@ -292,16 +301,16 @@ static __always_inline int enter_send_to(int fd, __u8 sys, __u64 buf, __u64 coun
 	return 0;
 }
 
-/* The parked call of this thread if it is `sys`, removed from the map. */
+/* The parked call of this thread if it is `sys`; marks it taken (sys 0), the element stays. */
 static __always_inline bool take_call(__u8 sys, struct dns_call *out)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct dns_call *c = bpf_map_lookup_elem(&inflight, &tid);
 
-	if (!c)
+	if (!c || !c->sys)
 		return false;
 	__builtin_memcpy(out, c, sizeof(*out));
-	bpf_map_delete_elem(&inflight, &tid);
+	c->sys = 0;
 	return out->sys == sys;
 }
 
@@ -389,11 +398,10 @@ static __always_inline __u32 gather(struct dns_event *e, __u64 uiov, __u64 iovcn
 static __always_inline void emit(struct dns_event *e, bool aux)
 {
 	__u64 size = __builtin_offsetof(struct dns_event, data) + e->cap;
-	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
 	if (size > sizeof(*e))
 		size = sizeof(*e);
-	if (bpf_ringbuf_output(&events, e, size, queued >= bw_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)) {
+	if (!bw_output(e, size)) {
 		if (aux)
 			count_aux_lost();
 		else

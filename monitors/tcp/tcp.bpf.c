@@ -57,7 +57,7 @@ static __always_inline void emit_pending(__u64 sk, __u16 sport, __u16 trigger)
 	if (sport)
 		e->sport = sport;
 	e->trigger = trigger;
-	bw_submit(e);
+	bw_submit(e, sizeof(*e));
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -99,7 +99,7 @@ int tcp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 			return 0;
 		ev.trigger = TCP_TRIGGER_SYN_SENT;
 		__builtin_memcpy(e, &ev, sizeof(*e));
-		bw_submit(e);
+		bw_submit(e, sizeof(*e));
 		return 0;
 	}
 

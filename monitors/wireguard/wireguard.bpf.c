@@ -331,7 +331,7 @@ static __always_inline void handshake_event(struct wg_peer *peer, __u32 type)
 		if (kp)
 			e->role = BPF_CORE_READ(kp, i_am_the_initiator) ? WG_ROLE_INITIATOR : WG_ROLE_RESPONDER;
 	}
-	bw_submit(e);
+	bw_submit(e, sizeof(*e));
 }
 
 static __always_inline void removing(struct wg_peer *peer)

@@ -10,7 +10,7 @@ int broken_probe(void *ctx)
 	struct bw_header *h = bw_reserve(sizeof(*h));
 	if (h) {
 		bw_fill_header(h, 1);
-		bw_submit(h);
+		bw_submit(h, sizeof(*h));
 	}
 	return 0;
 }

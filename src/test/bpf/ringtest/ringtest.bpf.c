@@ -58,8 +58,7 @@ int ringtest_getpgid(struct trace_event_raw_sys_enter *ctx)
 	__u64 size = (sizeof(struct ring_record) - MAX_PAYLOAD + len) & 0x7ff;
 	if (size < sizeof(struct ring_record) - MAX_PAYLOAD)
 		return 0;
-	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (bpf_ringbuf_output(&events, r, size, queued >= bw_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+	if (!bw_output(r, size))
 		bw_count_lost();
 	return 0;
 }

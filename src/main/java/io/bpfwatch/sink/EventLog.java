@@ -38,6 +38,7 @@ public final class EventLog implements AutoCloseable {
     private static final int BATCH = 4096;
     private static final long RETRY_OPEN_NANOS = 1_000_000_000L;
     private static final long LINGER_NANOS = 2_000_000L;
+    private static final int SEGMENT_BYTES = 256 << 10;
 
     private final String monitor;
     private final ArrayBlockingQueue<Event> queue;
@@ -196,11 +197,25 @@ public final class EventLog implements AutoCloseable {
     }
 
     private void write(List<Event> batch) {
-        encoder.reset();
         if (lineEnds.length < batch.size()) lineEnds = new int[batch.size()];
+        int next = 0;
+        while (next < batch.size()) next = writeSegment(batch, next);
+    }
+
+    /**
+     * Encodes events from {@code first} on until about {@link #SEGMENT_BYTES} are encoded and
+     * writes them; returns the index of the first event left. Bounding the bytes per write
+     * bounds the encoder's buffer and the JDK's per-thread temporary direct buffer (which keeps
+     * the size of the largest write ever made: a 4096-event batch of 2 KiB ZFS records would
+     * pin 8 MiB of native memory per writer).
+     */
+    private int writeSegment(List<Event> batch, int first) {
+        encoder.reset();
         int n = 0;
         int unencodable = 0;
-        for (Event e : batch) {
+        int i = first;
+        for (; i < batch.size() && encoder.size() < SEGMENT_BYTES; i++) {
+            Event e = batch.get(i);
             int before = encoder.size();
             try {
                 lineEnds[n] = encoder.append(e);
@@ -212,7 +227,7 @@ public final class EventLog implements AutoCloseable {
             }
         }
         if (unencodable > 0) lostWrite.increment(unencodable);
-        if (n == 0) return;
+        if (n == 0) return i;
 
         // Write in chunks that fill the file up to max-size, rotating between chunks, so a file
         // never grows past max-size by more than one line however large the batch.
@@ -221,7 +236,7 @@ public final class EventLog implements AutoCloseable {
         while (from < n) {
             if (!ensureOpen()) {
                 lostWrite.increment(n - from);
-                return;
+                return i;
             }
             if (rotateIfDue()) continue;
             LogsConfig.Rotation r = config.rotation();
@@ -252,12 +267,13 @@ public final class EventLog implements AutoCloseable {
                 problem("writing " + openPath + " failed: " + ex.getMessage());
                 closeChannel();
                 nextOpenAttempt = System.nanoTime() + RETRY_OPEN_NANOS;
-                return;
+                return i;
             }
             from = to;
             byteFrom = byteTo;
             rotateIfDue();
         }
+        return i;
     }
 
     private boolean ensureOpen() {

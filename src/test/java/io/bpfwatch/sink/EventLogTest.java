@@ -81,6 +81,29 @@ class EventLogTest {
     }
 
     @Test
+    void aBatchLargerThanOneWriteSegmentIsWrittenWholeInOrderAcrossRotations(@TempDir Path dir) throws Exception {
+        // 4000 events of ~2 KiB offered at once: the writer takes them in one batch of up to 4096
+        // and writes it in segments of ~256 KiB; rotation at 1 MiB falls between segments too.
+        String text = "y".repeat(2000);
+        try (EventLog log = log(dir, new LogsConfig.Rotation(false, 1 << 20, 20, false), 10_000)) {
+            for (int i = 0; i < 4000; i++) {
+                assertThat(log.offer(new SimpleEvent(1_795_000_000_000_000_000L + i, 42, "test", i, text))).isTrue();
+            }
+            assertThat(log.awaitDrained(20_000)).isTrue();
+            log.awaitArchives();
+        }
+        List<JsonNode> lines = allLines(dir);
+        List<Long> seqs = new ArrayList<>();
+        for (JsonNode n : lines) seqs.add(n.get("seq").asLong());
+        assertThat(seqs).hasSize(4000);
+        assertThat(new TreeSet<>(seqs)).hasSize(4000).first().isEqualTo(0L);
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path f : s.toList()) assertThat(Files.size(f)).as(f.toString()).isLessThanOrEqualTo((1 << 20) + 2100);
+        }
+        assertThat(lostWrite.count() + lostQueue.count()).isZero();
+    }
+
+    @Test
     void withoutCompressionArchivesArePlainFiles(@TempDir Path dir) throws Exception {
         try (EventLog log = log(dir, new LogsConfig.Rotation(false, 16 << 10, 2, false), 10_000)) {
             for (int i = 0; i < 1000; i++) log.offer(new SimpleEvent(i));
