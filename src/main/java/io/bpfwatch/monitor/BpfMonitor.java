@@ -6,6 +6,7 @@ import io.bpfwatch.libbpf.BpfLink;
 import io.bpfwatch.libbpf.BpfMap;
 import io.bpfwatch.libbpf.BpfObject;
 import io.bpfwatch.transport.Epoll;
+import io.bpfwatch.transport.ReaderIdleFlag;
 import io.bpfwatch.transport.RingBufferReader;
 import org.jboss.logging.Logger;
 
@@ -22,11 +23,15 @@ import java.util.function.Consumer;
  *
  * The reader wakes when the kernel forces a wakeup (bw_wakeup_bytes queued) or every
  * {@link #POLL_MILLIS} otherwise, and always drains after waking, so records submitted with
- * BPF_RB_NO_WAKEUP never strand.
+ * BPF_RB_NO_WAKEUP never strand. After two empty drains in a row it arms the ring's idle flag
+ * and sleeps up to {@link #IDLE_POLL_MILLIS}: the first record after that wakes it at once.
+ * So a busy ring is read in batches without wakeups, a quiet one costs ~10 wakeups a second,
+ * and a lone event is not held back by the batching.
  */
 public abstract class BpfMonitor {
     private static final Logger LOG = Logger.getLogger(BpfMonitor.class);
     public static final int POLL_MILLIS = 10;
+    public static final int IDLE_POLL_MILLIS = 100;
     private static final long TICK_NANOS = 100_000_000L;
     private static final int WAKEUP_BYTES = 256 << 10;
 
@@ -38,6 +43,7 @@ public abstract class BpfMonitor {
     private BpfObject object;
     private final List<BpfLink> links = new ArrayList<>();
     private RingBufferReader ring;
+    private ReaderIdleFlag idleFlag;
     private Epoll epoll;
     private Thread reader;
     private volatile boolean running;
@@ -67,6 +73,7 @@ public abstract class BpfMonitor {
             lossAttached = true;
             ring = new RingBufferReader(BpfObjects.label(objectName()) + " ring buffer", events.fd(), events.maxEntries());
             epoll = new Epoll(BpfObjects.label(objectName()) + " ring buffer", events.fd());
+            if (object.hasMap("bw_reader")) idleFlag = new ReaderIdleFlag(BpfObjects.label(objectName()), object.map("bw_reader").fd());
             attach(object, links);
             afterAttach(object);
             running = true;
@@ -164,9 +171,11 @@ public abstract class BpfMonitor {
             lossAttached = false;
         }
         if (epoll != null) epoll.close();
+        if (idleFlag != null) idleFlag.close();
         if (ring != null) ring.close();
         if (object != null) object.close();
         epoll = null;
+        idleFlag = null;
         ring = null;
         object = null;
         links.clear();
@@ -175,13 +184,22 @@ public abstract class BpfMonitor {
     private void readLoop(Consumer<Throwable> onFailure) {
         RingBufferReader.RecordHandler handler = this::dispatch;
         long lastTick = System.nanoTime();
+        int emptyDrains = 0;
         try {
             while (running) {
                 long now = System.nanoTime();
                 heartbeat = now;
                 int n = paused ? 0 : ring.drain(handler, 8192);
-                if (n == 0) {
-                    if (paused) Thread.sleep(POLL_MILLIS); else epoll.await(POLL_MILLIS);
+                if (n > 0) {
+                    emptyDrains = 0;
+                } else if (paused) {
+                    Thread.sleep(POLL_MILLIS);
+                } else if (++emptyDrains < 2 || idleFlag == null) {
+                    epoll.await(POLL_MILLIS);
+                } else {
+                    idleFlag.arm();
+                    if (ring.pendingBytes() == 0) epoll.await(IDLE_POLL_MILLIS);
+                    idleFlag.disarm();
                 }
                 now = System.nanoTime();
                 if (now - lastTick >= TICK_NANOS) {

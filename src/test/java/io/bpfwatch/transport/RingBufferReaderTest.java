@@ -65,6 +65,38 @@ class RingBufferReaderTest {
     }
 
     @Test
+    void aRecordWakesTheReaderOnlyWhenItSaidItSleeps() throws Exception {
+        int ring = 64 << 10;
+        try (BpfObject o = open(ring);
+             BpfLink link = o.program("ringtest_getpgid").attachTracepoint("syscalls", "sys_enter_getpgid")) {
+            BpfMap events = o.map("events");
+            try (RingBufferReader reader = new RingBufferReader("test ring", events.fd(), events.maxEntries());
+                 Epoll epoll = new Epoll("test ring", events.fd());
+                 ReaderIdleFlag idle = new ReaderIdleFlag("test ring", o.map("bw_reader").fd())) {
+                // not armed: a small record is batched, no wakeup (found at the next drain)
+                Sys.getpgid((1 << 30) + 8);
+                assertThat(epoll.await(200)).as("woken without the flag").isFalse();
+                assertThat(drainAll(reader)).hasSize(1);
+
+                // armed: the next record clears the flag and wakes the reader at once
+                idle.arm();
+                assertThat(idle.armed()).isTrue();
+                Sys.getpgid((1 << 30) + 8);
+                assertThat(idle.armed()).as("the record cleared the flag").isFalse();
+                assertThat(epoll.await(5000)).as("woken by the record").isTrue();
+                assertThat(drainAll(reader)).hasSize(1);
+                epoll.await(0); // level-triggered: consume the re-check of the drained ring
+
+                // one wakeup per arming: the record after it is batched again
+                Sys.getpgid((1 << 30) + 8);
+                assertThat(epoll.await(200)).as("woken again without re-arming").isFalse();
+                assertThat(drainAll(reader)).hasSize(1);
+                assertThat(o.map("bw_lost").sumPerCpuU64(0)).isZero();
+            }
+        }
+    }
+
+    @Test
     void recordsOfEverySizeArriveInOrderAcrossWrapArounds() throws Exception {
         int ring = 16 << 10;
         try (BpfObject o = open(ring);
