@@ -52,7 +52,7 @@ FILTERED = [
     ("udp sendto, other port", "udp-other", 400_000, "dns", "dns.bt"),
     ("ioctl, other command", "ioctl-other", 1_000_000, "zfs", "zfs.bt"),
 ]
-RATES = [100_000, 300_000, 500_000]
+RATES = [100_000, 300_000, 400_000, 500_000]
 RATE_SECONDS = 3 if QUICK else 8
 
 
