@@ -8,7 +8,9 @@ the shipped settings), then under the bpftrace scripts in bench/bpftrace/. Measu
   - daemon (or bpftrace) CPU-seconds per million events delivered (utime+stime from /proc);
   - events delivered and lost (bpfwatch's own counters and lines in its logs; bpftrace's lines);
   - a sustained-rate sweep (zfs ioctls, the cheapest event to make) for losses;
-  - daemon RSS (peak, VmHWM) and start to READY=1 (sd_notify, as systemd sees it).
+  - daemon RSS (peak, VmHWM) and start to READY=1 (sd_notify, as systemd sees it);
+  - the time spent inside bpfwatch's BPF programs per call (kernel.bpf_stats_enabled, in a
+    separate pass at the end: the statistics cost each program run a little themselves).
 Medians over the repetitions. Writes bench/results/latest.{csv,md,png} and prints the table.
 
 Environment: BENCH_REPS (3), BENCH_QUICK=1 (smaller counts, 1 repetition, for a smoke run),
@@ -16,6 +18,7 @@ BENCH_OUT (bench/results), BPFWATCH (target/bpfwatch), BENCH_PORT (9577).
 Run as root: `make bench`.
 """
 import csv
+import json
 import os
 import re
 import select
@@ -257,7 +260,7 @@ def main():
     cases = SUBMITTED + FILTERED
     samples = {c[0]: {"base": [], "bw_ns": [], "bt_ns": [], "bw_cpu": [], "bt_cpu": [], "bw_lost": [], "bt_lost": [],
                       "bw_events": [], "bt_events": [], "bw_lines": []} for c in cases}
-    ready_times, rss_peak, sweep, idle = [], 0, [], []
+    ready_times, rss_peak, sweep, idle, in_bpf = [], 0, [], [], {}
     try:
         for rep in range(REPS):
             log(f"repetition {rep + 1}/{REPS}")
@@ -291,6 +294,7 @@ def main():
                             f"lost {m['lost_by_stage']}, {m['lines']} lines, {m['cpu']:.2f} CPU-s")
                 if rep == REPS - 1:
                     sweep = rate_sweep(daemon)
+                    in_bpf = bpf_time(daemon, cases)
                 rss_peak = max(rss_peak, status_kib(daemon.pid, "VmHWM"))
             finally:
                 daemon.stop()
@@ -335,13 +339,59 @@ def main():
             cpu_ratio=round(bt_cpu / bw_cpu, 1) if bw_cpu and bt_cpu else None,
             bpfwatch_lost=int(max(s["bw_lost"])) if s["bw_lost"] else None,
             bpftrace_lost=int(max(s["bt_lost"])) if s["bt_lost"] else None,
-            bpfwatch_lines=int(min(s["bw_lines"])) if s["bw_lines"] else None))
+            bpfwatch_lines=int(min(s["bw_lines"])) if s["bw_lines"] else None,
+            bpfwatch_bpf_ns=in_bpf.get(name, (None, None))[0], bpfwatch_bpf_runs=in_bpf.get(name, (None, None))[1]))
     summary = dict(
         reps=REPS, quick=QUICK,
         ready_median_s=round(median(ready_times), 2), ready_max_s=round(max(ready_times), 2),
         idle_cpu_pct=round(median(idle) * 100, 1),
         rss_peak_mib=round(rss_peak / 1024, 1))
     write(rows, sweep, summary)
+
+
+def bpf_programs(pid):
+    """run_time_ns and run_cnt of the BPF programs the process holds, by program id."""
+    ids = set()
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                m = re.search(r"^prog_id:\s+(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    out = {}
+    for p in json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show"])):
+        if p["id"] in ids:
+            out[p["id"]] = (p.get("run_time_ns", 0), p.get("run_cnt", 0))
+    return out
+
+
+def bpf_time(daemon, cases):
+    """Per workload call: ns spent inside the daemon's BPF programs and how many ran (whichever
+    thread ran them: the DNS workloads' in-process server triggers filtered-out runs too)."""
+    knob = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(knob) as f:
+        old = f.read().strip()
+    out = {}
+    try:
+        with open(knob, "w") as f:
+            f.write("1")
+        for name, mode, ops, monitor, script in cases:
+            ops = max(1000, ops // SCALE // 5)
+            a = bpf_programs(daemon.pid)
+            workload(mode, ops, arg=daemon.device)
+            b = bpf_programs(daemon.pid)
+            ns = sum(t - a.get(i, (0, 0))[0] for i, (t, c) in b.items())
+            runs = sum(c - a.get(i, (0, 0))[1] for i, (t, c) in b.items())
+            out[name] = (round(ns / ops), round(runs / ops, 2))
+            log(f"  in BPF, {name}: {ns / ops:.0f} ns per call, {runs / ops:.2f} program runs per call")
+    except (OSError, subprocess.CalledProcessError, ValueError) as e:
+        log(f"  no BPF run-time statistics: {e}")
+    finally:
+        with open(knob, "w") as f:
+            f.write(old)
+    return out
 
 
 def rate_sweep(daemon):
@@ -375,8 +425,12 @@ def write(rows, sweep, summary):
               f"repetition(s){' (quick mode)' if summary['quick'] else ''}; kernel {os.uname().release}, "
               f"{os.cpu_count()} CPUs.\n")
     md.append("| workload | events | untraced ns/call (± noise) | added ns/call: bpfwatch | bpftrace | bpftrace/bpfwatch | "
-              "consumer CPU-s per M events: bpfwatch | bpftrace | bpftrace/bpfwatch | lost: bpfwatch | bpftrace |")
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+              "bpfwatch in-BPF ns/call (runs) | consumer CPU-s per M events: bpfwatch | bpftrace | bpftrace/bpfwatch | "
+              "lost: bpfwatch | bpftrace |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+    def in_bpf_cell(r):
+        return "—" if r["bpfwatch_bpf_ns"] is None else f"{r['bpfwatch_bpf_ns']} ({r['bpfwatch_bpf_runs']})"
 
     def added(v, noise):
         return f"{v}" if abs(v) > noise else f"{v} (in noise)"
@@ -385,7 +439,7 @@ def write(rows, sweep, summary):
         ratio = "—" if r["added_ratio"] is None else f"{r['added_ratio']}x"
         cpu_ratio = "—" if r["cpu_ratio"] is None else f"{r['cpu_ratio']}x"
         md.append(f"| {r['workload']} | {r['kind']} | {r['untraced_ns']} ± {r['noise_ns']} | {added(r['bpfwatch_added_ns'], r['noise_ns'])} | "
-                  f"{added(r['bpftrace_added_ns'], r['noise_ns'])} | {ratio} | {fmt(r['bpfwatch_cpu_s_per_m'])} | "
+                  f"{added(r['bpftrace_added_ns'], r['noise_ns'])} | {ratio} | {in_bpf_cell(r)} | {fmt(r['bpfwatch_cpu_s_per_m'])} | "
                   f"{fmt(r['bpftrace_cpu_s_per_m'])} | {cpu_ratio} | {fmt(r['bpfwatch_lost'])} | {fmt(r['bpftrace_lost'])} |")
     md.append("")
     md.append("Sustained rate (zfs ioctls from 2 threads, bpfwatch with default buffers):\n")

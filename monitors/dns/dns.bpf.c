@@ -301,7 +301,13 @@ static __always_inline int enter_send_to(int fd, __u8 sys, __u64 buf, __u64 coun
 	return 0;
 }
 
-/* The parked call of this thread if it is `sys`; marks it taken (sys 0), the element stays. */
+/*
+ * The parked call of this thread if it is `sys`; marks it taken (sys 0), the element stays.
+ * No global "is anything parked?" word gates the lookup as in zfs.bpf.c: a DNS call stays
+ * parked for a network round trip, so that word would be non-zero whenever DNS is in use and
+ * every exit in the system would read a cache line the parking CPUs keep writing (measured:
+ * +130 ns per receive exit under the DNS benchmark, for ~60 ns saved when idle).
+ */
 static __always_inline bool take_call(__u8 sys, struct dns_call *out)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();

@@ -81,6 +81,14 @@ struct {
 	__type(value, struct zfs_event);
 } empty SEC(".maps");
 
+/*
+ * How many elements of inflight are in flight. Every ioctl in the system runs the exit
+ * program; while no audited operation is under way (almost always) it returns on this one
+ * load instead of a hash lookup. An element evicted in flight leaves it too high: then the
+ * exit merely looks up, as it would without it.
+ */
+__u64 inflight_ops = 0;
+
 /* This thread's element of inflight, created if missing. */
 static __always_inline struct zfs_event *thread_record(void)
 {
@@ -178,6 +186,8 @@ int zfs_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	if (!e->h.ts_ns) /* not a leftover still marked in flight */
+		__sync_fetch_and_add(&inflight_ops, 1);
 	bw_fill_header(&e->h, ZFS_EVENT_IOCTL);
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e->cmd = cmd;
@@ -219,9 +229,13 @@ int zfs_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int zfs_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct zfs_event *e = bpf_map_lookup_elem(&inflight, &tid);
+	__u32 tid;
+	struct zfs_event *e;
 
+	if (!inflight_ops)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	e = bpf_map_lookup_elem(&inflight, &tid);
 	if (!e || !e->h.ts_ns)
 		return 0;
 	e->ret = ctx->ret;
@@ -234,5 +248,6 @@ int zfs_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!bw_output(e, __builtin_offsetof(struct zfs_event, nvl) + len))
 		bw_count_lost();
 	e->h.ts_ns = 0;
+	__sync_fetch_and_sub(&inflight_ops, 1);
 	return 0;
 }
