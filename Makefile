@@ -28,7 +28,7 @@ ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contri
 	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
 	  fi; }
 
-.PHONY: all deps build run test test-unit fuzz soak bench bench-jmh clean check probe deb package-deb install install-files uninstall
+.PHONY: all deps build run test test-unit fuzz soak bench bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
 
 VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
 DEB := target/bpfwatch_$(VERSION)_all.deb
@@ -117,6 +117,15 @@ bench: build
 	mkdir -p target/bench
 	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
 	/usr/bin/python3 bench/run.py
+
+# What each kind of system-call hook costs every call (bench/hookcost): the perf-event syscall
+# tracepoints bpfwatch uses against one BTF or raw tracepoint on all system calls.
+bench-hooks: deps
+	mkdir -p target/bench
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > target/bench/vmlinux.h
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Itarget/bench -c bench/hookcost/hookcost.bpf.c -o target/bench/hookcost.bpf.o
+	gcc -O2 -Wall -Werror -o target/bench/hookcost bench/hookcost/hookcost.c -lbpf
+	target/bench/hookcost target/bench/hookcost.bpf.o
 
 # JMH benchmarks of the hot paths (ring reader, decoders, DNS and nvlist parsing, JSON lines),
 # with allocation per operation (-prof gc). JMH_ARGS to choose: make bench-jmh JMH_ARGS='Ring -f 2'
