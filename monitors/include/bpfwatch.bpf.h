@@ -68,9 +68,8 @@ static __always_inline void *bw_reserve(__u64 size)
 /*
  * The wakeup flag for a record of `size` bytes, given the bytes queued before it: force a
  * wakeup if the reader said it sleeps, or if this record makes the queue cross a multiple of
- * bw_wakeup_bytes. Concurrent
- * producers may both see a crossing (two wakeups) or neither (the next multiple or the reader's
- * timeout drains it): harmless either way.
+ * bw_wakeup_bytes. Concurrent producers may both see a crossing (two wakeups) or neither (the
+ * next multiple or the reader's timeout drains it): harmless either way.
  */
 static __always_inline __u64 bw_wakeup_flag(__u64 before, __u64 size)
 {

@@ -25,8 +25,8 @@
  * the thread's first audited ioctl (one copy of the empty record), reused by its next ones and
  * marked done at exit (h.ts_ns = 0) instead of deleted; threads that are gone age out of the
  * LRU. (Inserting and deleting an element per operation, the first design, copied the whole
- * 8.7 KiB record into a newly allocated element at every entry: ~1.3 us of BPF time per
- * operation instead of ~0.4.) The daemon reads the elements still in flight when it stops.
+ * 8.7 KiB record into a newly allocated element at every entry: ~1.35 us of BPF time per
+ * operation instead of ~0.7.) The daemon reads the elements still in flight when it stops.
  * Task storage would be cheaper still but cannot be listed from user space.
  */
 #include "bpfwatch.bpf.h"

@@ -21,9 +21,9 @@ import java.util.function.Consumer;
  * thread that drains its ring buffer into the decoder. Subclasses say what to set before
  * load, what to attach, and how to decode a record; the lifecycle is the same for all.
  *
- * The reader wakes when the kernel forces a wakeup (bw_wakeup_bytes queued) or every
- * {@link #POLL_MILLIS} otherwise, and always drains after waking, so records submitted with
- * BPF_RB_NO_WAKEUP never strand. After two empty drains in a row it arms the ring's idle flag
+ * The reader wakes when the kernel forces a wakeup (the queue crossed a multiple of
+ * bw_wakeup_bytes) or every {@link #POLL_MILLIS} otherwise, and always drains after waking, so
+ * records submitted with BPF_RB_NO_WAKEUP never strand. After two empty drains in a row it arms the ring's idle flag
  * and sleeps up to {@link #IDLE_POLL_MILLIS}: the first record after that wakes it at once.
  * So a busy ring is read in batches without wakeups, a quiet one costs ~10 wakeups a second,
  * and a lone event is not held back by the batching.
@@ -73,7 +73,7 @@ public abstract class BpfMonitor {
             lossAttached = true;
             ring = new RingBufferReader(BpfObjects.label(objectName()) + " ring buffer", events.fd(), events.maxEntries());
             epoll = new Epoll(BpfObjects.label(objectName()) + " ring buffer", events.fd());
-            if (object.hasMap("bw_reader")) idleFlag = new ReaderIdleFlag(BpfObjects.label(objectName()), object.map("bw_reader").fd());
+            idleFlag = new ReaderIdleFlag(BpfObjects.label(objectName()), object.map("bw_reader").fd());
             attach(object, links);
             afterAttach(object);
             running = true;
@@ -194,7 +194,7 @@ public abstract class BpfMonitor {
                     emptyDrains = 0;
                 } else if (paused) {
                     Thread.sleep(POLL_MILLIS);
-                } else if (++emptyDrains < 2 || idleFlag == null) {
+                } else if (++emptyDrains < 2) {
                     epoll.await(POLL_MILLIS);
                 } else {
                     idleFlag.arm();
