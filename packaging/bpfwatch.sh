@@ -19,9 +19,10 @@ if [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java=$JAVA_HOME/bin
 # object per event. The heap may grow to 128 MiB when writer queues back up (a slow disk), and
 # native memory the JIT used at start-up is given back every 5 s (TrimNativeHeapInterval; with
 # two malloc arenas), which keeps a loaded daemon's RSS ~80 MiB lower. check/probe/version only
-# need to start fast.
+# need to start fast. No hsperfdata: its sampler wakes the JVM 20 times a second (and jps is
+# not how a service is found).
 case "$1" in
-    run) flags="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m -Xss512k -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000"
+    run) flags="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m -Xss512k -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000 -XX:-UsePerfData"
          export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} ;;
     *)   flags="-Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto" ;;
 esac

@@ -35,12 +35,15 @@ public abstract class Event {
     /** Writes the monitor's own fields after the common ones. */
     public abstract void writeFields(JsonGenerator g) throws IOException;
 
+    // the writer threads' digit buffers (writeRawValue copies out of it)
+    private static final ThreadLocal<char[]> MILLIS = ThreadLocal.withInitial(() -> new char[24]);
+
     /**
      * Writes a duration as milliseconds rounded to the microsecond ("0.032", "12.5", "3.0"),
      * the digits Double.toString gave, without its cost (or its exponent past 10^7 ms).
      */
     public static void writeMillis(JsonGenerator g, long nanos) throws IOException {
-        char[] c = new char[24];
+        char[] c = MILLIS.get();
         long micros = (Math.abs(nanos) + 500) / 1000;
         int n = c.length;
         int frac = (int) (micros % 1000);

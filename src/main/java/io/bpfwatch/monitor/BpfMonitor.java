@@ -30,7 +30,7 @@ import java.util.function.Consumer;
  */
 public abstract class BpfMonitor {
     private static final Logger LOG = Logger.getLogger(BpfMonitor.class);
-    public static final int POLL_MILLIS = 10;
+    public static final int POLL_MILLIS = 50;
     public static final int IDLE_POLL_MILLIS = 100;
     private static final long TICK_NANOS = 100_000_000L;
     private static final int WAKEUP_BYTES = 256 << 10;
@@ -50,6 +50,10 @@ public abstract class BpfMonitor {
     private volatile boolean paused;
     private volatile long heartbeat;
     private boolean lossAttached;
+    // reader thread only
+    private RingBufferReader.RecordHandler handler;
+    private long lastTick;
+    private int emptyDrains;
 
     protected BpfMonitor(MonitorConfig config, MonitorContext context) {
         this.config = config;
@@ -166,6 +170,7 @@ public abstract class BpfMonitor {
         reader = null;
         if (ring != null) drainRemaining();
         if (object != null) beforeClose(object);
+        context.output().endOfBatch();
         if (lossAttached) {
             context.metrics().kernelLoss().detach();
             lossAttached = false;
@@ -182,34 +187,42 @@ public abstract class BpfMonitor {
     }
 
     private void readLoop(Consumer<Throwable> onFailure) {
-        RingBufferReader.RecordHandler handler = this::dispatch;
-        long lastTick = System.nanoTime();
-        int emptyDrains = 0;
+        handler = this::dispatch;
+        lastTick = System.nanoTime();
+        emptyDrains = 0;
         try {
-            while (running) {
-                long now = System.nanoTime();
-                heartbeat = now;
-                int n = paused ? 0 : ring.drain(handler, 8192);
-                if (n > 0) {
-                    emptyDrains = 0;
-                } else if (paused) {
-                    Thread.sleep(POLL_MILLIS);
-                } else if (++emptyDrains < 2) {
-                    epoll.await(POLL_MILLIS);
-                } else {
-                    idleFlag.arm();
-                    if (ring.pendingBytes() == 0) epoll.await(IDLE_POLL_MILLIS);
-                    idleFlag.disarm();
-                }
-                now = System.nanoTime();
-                if (now - lastTick >= TICK_NANOS) {
-                    tick(now);
-                    lastTick = now;
-                }
-            }
+            while (running) readOnce();
         } catch (Throwable t) {
             running = false;
             onFailure.accept(t);
+        }
+    }
+
+    /**
+     * One turn of the reader: drain, else wait. A method of its own so the JIT compiles it: the
+     * loop around it turns only tens of times a second, too rarely for on-stack replacement,
+     * and would otherwise run its body in the interpreter for good.
+     */
+    private void readOnce() throws InterruptedException {
+        heartbeat = System.nanoTime();
+        int n = paused ? 0 : ring.drain(handler, 8192);
+        if (n > 0) {
+            context.output().endOfBatch();
+            emptyDrains = 0;
+        } else if (paused) {
+            Thread.sleep(POLL_MILLIS);
+        } else if (++emptyDrains < 2) {
+            epoll.await(POLL_MILLIS);
+        } else {
+            idleFlag.arm();
+            if (ring.pendingBytes() == 0) epoll.await(IDLE_POLL_MILLIS);
+            idleFlag.disarm();
+        }
+        long now = System.nanoTime();
+        if (now - lastTick >= TICK_NANOS) {
+            tick(now);
+            context.output().endOfBatch();
+            lastTick = now;
         }
     }
 

@@ -19,8 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One monitor's JSON-lines file ({@code <dir>/<monitor>.log}) and the thread that writes it.
@@ -32,12 +32,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * never holds a split line and every event is either in the file or counted.
  * Before each write the writer checks the path still names its open file: a deleted folder or
  * an external rename is noticed before anything is written into an unlinked file.
+ *
+ * Handing over does not wake the writer per event: the producer calls {@link #signal()} once
+ * per batch (the reader: once per ring drain), and every {@value #BATCH}th event wakes a
+ * sleeping writer by itself, so a long burst is written while it is still being read. A
+ * wakeup costs far more than encoding a line (a context switch each way), so this is what
+ * makes a moderate event rate cheap. Without a signal the writer still looks every
+ * {@value #IDLE_PARK_MILLIS} ms.
  */
 public final class EventLog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(EventLog.class);
     private static final int BATCH = 4096;
     private static final long RETRY_OPEN_NANOS = 1_000_000_000L;
-    private static final long LINGER_NANOS = 2_000_000L;
+    private static final long IDLE_PARK_MILLIS = 1000;
     private static final int SEGMENT_BYTES = 256 << 10;
 
     private final String monitor;
@@ -51,11 +58,14 @@ public final class EventLog implements AutoCloseable {
     private volatile LogsConfig config;
     private volatile boolean reopenRequested;
     private volatile boolean closing;
+    /** The writer is parked (or about to park) waiting for work: producers must unpark it. */
+    private volatile boolean waiting;
     private volatile String problem;
 
     // writer thread only
     private final JsonLineEncoder encoder = new JsonLineEncoder();
     private final Archives archives = new Archives();
+    private final List<Event> batch = new ArrayList<>(BATCH);
     private int[] lineEnds = new int[BATCH];
     private FileChannel channel;
     private Path openPath;
@@ -83,19 +93,29 @@ public final class EventLog implements AutoCloseable {
         return config.dir().resolve(monitor + ".log");
     }
 
-    /** Hands an event to the writer; never blocks. False (and counted) if the queue is full. */
+    /**
+     * Hands an event to the writer; never blocks. False (and counted) if the queue is full.
+     * The writer is woken by {@link #signal()}, or here on every {@value #BATCH}th event.
+     */
     public boolean offer(Event e) {
         if (queue.offer(e)) {
-            accepted.incrementAndGet();
+            if ((accepted.incrementAndGet() & (BATCH - 1)) == 0) signal();
             return true;
         }
         lostQueue.increment();
+        signal();
         return false;
+    }
+
+    /** Wakes the writer if it sleeps: call once after offering a batch. */
+    public void signal() {
+        if (waiting) LockSupport.unpark(writer);
     }
 
     /** Reopen the file before the next write (SIGHUP, after logrotate renamed it). */
     public void reopen() {
         reopenRequested = true;
+        LockSupport.unpark(writer);
     }
 
     /** New directory or rotation settings; applied before the next write. */
@@ -103,6 +123,7 @@ public final class EventLog implements AutoCloseable {
         if (!c.equals(config)) {
             config = c;
             reopenRequested = true;
+            LockSupport.unpark(writer);
         }
     }
 
@@ -122,6 +143,7 @@ public final class EventLog implements AutoCloseable {
     /** Waits until every accepted event is written or counted as lost. */
     public boolean awaitDrained(long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        LockSupport.unpark(writer);
         while (processed.get() < accepted.get()) {
             if (System.nanoTime() > deadline) return false;
             Thread.sleep(2);
@@ -138,6 +160,7 @@ public final class EventLog implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        LockSupport.unpark(writer);
         try {
             writer.join(10_000);
         } catch (InterruptedException e) {
@@ -147,45 +170,60 @@ public final class EventLog implements AutoCloseable {
     }
 
     private void run() {
-        List<Event> batch = new ArrayList<>(BATCH);
         tryOpen(System.nanoTime()); // at once: the file exists and problems show before the first event
-        while (true) {
-            Event first;
-            try {
-                first = queue.poll(100, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                first = null;
-                closing = true;
-            }
-            if (first == null) {
-                if (closing && queue.isEmpty()) break;
+        while (writeOnce()) {
+            // until closed and drained
+        }
+        closeChannel();
+    }
+
+    /**
+     * Writes one batch, or waits for one; false once closing with nothing left. A method of its
+     * own so the JIT compiles it (the loop around it turns too rarely for on-stack replacement).
+     */
+    private boolean writeOnce() {
+        Event first = queue.poll();
+        if (first == null) {
+            if (closing) return !queue.isEmpty();
+            awaitWork();
+            if (queue.isEmpty()) {
+                // woken without events: the idle timeout, a reopen, a reconfigure
                 try {
                     idle();
                 } catch (RuntimeException e) {
                     problem("unexpected failure: " + e);
                     closeChannel();
                 }
-                continue;
             }
-            batch.add(first);
-            if (queue.size() < BATCH / 2 && !closing) {
-                // The reader hands events over in bursts (one per ring drain): linger a moment so
-                // a burst becomes one write(2) instead of one per event.
-                java.util.concurrent.locks.LockSupport.parkNanos(LINGER_NANOS);
-            }
-            queue.drainTo(batch, BATCH - 1);
-            try {
-                write(batch);
-            } catch (Throwable t) {
-                // never let the writer die: count what could not be written
-                lostWrite.increment(batch.size());
-                problem("unexpected failure: " + t);
-                closeChannel();
-            }
-            processed.addAndGet(batch.size());
-            batch.clear();
+            return true;
         }
-        closeChannel();
+        batch.add(first);
+        queue.drainTo(batch, BATCH - 1);
+        try {
+            write(batch);
+        } catch (Throwable t) {
+            // never let the writer die: count what could not be written
+            lostWrite.increment(batch.size());
+            problem("unexpected failure: " + t);
+            closeChannel();
+        }
+        processed.addAndGet(batch.size());
+        batch.clear();
+        return true;
+    }
+
+    /**
+     * Parks until a producer signals, a reopen/reconfigure/close, or the idle timeout. The flag is
+     * set before the queue is checked again, and producers check the flag after queueing: an
+     * event offered meanwhile is either seen here or unparks (the permit makes park return).
+     */
+    private void awaitWork() {
+        waiting = true;
+        if (queue.isEmpty() && !closing && !reopenRequested) {
+            LockSupport.parkNanos(this, IDLE_PARK_MILLIS * 1_000_000L);
+        }
+        waiting = false;
+        if (Thread.interrupted()) closing = true;
     }
 
     private void idle() {

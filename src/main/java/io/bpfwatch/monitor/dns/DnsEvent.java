@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.dns;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import io.bpfwatch.event.Event;
 
 import java.io.IOException;
@@ -14,6 +15,14 @@ import java.util.List;
  * no name. {@code time} is when the query was sent (or the connection attempted).
  */
 public final class DnsEvent extends Event {
+    // field names pre-encoded: Jackson copies their bytes instead of escaping them per line
+    private static final SerializedString QNAME = new SerializedString("qname"),
+            QTYPE = new SerializedString("qtype"), SERVER = new SerializedString("server"),
+            PORT = new SerializedString("port"), TRANSPORT = new SerializedString("transport"),
+            ID = new SerializedString("id"), RCODE = new SerializedString("rcode"),
+            ANSWERS = new SerializedString("answers"), LATENCY_MS = new SerializedString("latency_ms"),
+            TRUNCATED = new SerializedString("truncated"), ADDRESSES = new SerializedString("addresses"),
+            PROBLEM = new SerializedString("problem");
     public enum Kind {
         ANSWERED("answered"), TIMEOUT("timeout"), UNANSWERED("unanswered"), CONNECT("connect");
 
@@ -74,26 +83,41 @@ public final class DnsEvent extends Event {
     @Override
     public void writeFields(JsonGenerator g) throws IOException {
         if (kind != Kind.CONNECT) {
-            g.writeStringField("qname", qname);
-            g.writeStringField("qtype", qtype < 0 ? null : DnsCodes.typeName(qtype));
+            g.writeFieldName(QNAME);
+            g.writeString(qname);
+            g.writeFieldName(QTYPE);
+            g.writeString(qtype < 0 ? null : DnsCodes.typeName(qtype));
         }
-        g.writeStringField("server", server);
-        g.writeNumberField("port", port);
-        g.writeStringField("transport", transport);
+        g.writeFieldName(SERVER);
+        g.writeString(server);
+        g.writeFieldName(PORT);
+        g.writeNumber(port);
+        g.writeFieldName(TRANSPORT);
+        g.writeString(transport);
         if (kind == Kind.CONNECT) return;
-        g.writeNumberField("id", id);
+        g.writeFieldName(ID);
+        g.writeNumber(id);
         if (kind == Kind.ANSWERED) {
-            g.writeStringField("rcode", DnsCodes.rcodeName(rcode));
-            g.writeNumberField("answers", answers);
-            g.writeFieldName("latency_ms");
+            g.writeFieldName(RCODE);
+            g.writeString(DnsCodes.rcodeName(rcode));
+            g.writeFieldName(ANSWERS);
+            g.writeNumber(answers);
+            g.writeFieldName(LATENCY_MS);
             writeMillis(g, latencyNanos);
-            if (truncated) g.writeBooleanField("truncated", true);
+            if (truncated) {
+                g.writeFieldName(TRUNCATED);
+                g.writeBoolean(true);
+            }
             if (!addresses.isEmpty()) {
-                g.writeArrayFieldStart("addresses");
+                g.writeFieldName(ADDRESSES);
+                g.writeStartArray();
                 for (String a : addresses) g.writeString(a);
                 g.writeEndArray();
             }
         }
-        if (problem != null) g.writeStringField("problem", problem);
+        if (problem != null) {
+            g.writeFieldName(PROBLEM);
+            g.writeString(problem);
+        }
     }
 }

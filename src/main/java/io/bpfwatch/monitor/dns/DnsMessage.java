@@ -41,6 +41,7 @@ public final class DnsMessage {
 
     private byte[] b;
     private int start, end;
+    private Scratch scratch;
 
     public boolean isResponse() {
         return (flags & 0x8000) != 0;
@@ -57,14 +58,61 @@ public final class DnsMessage {
 
     /** Parses {@code length} bytes at {@code start}; null if they cannot hold a header. */
     public static DnsMessage parse(byte[] bytes, int start, int length) {
+        return parse(bytes, start, length, new DnsMessage(), null);
+    }
+
+    /**
+     * Parses into {@code into} (every field is overwritten), with {@code scratch}'s name buffer
+     * and recent names when given (the reader thread's, so a repeated name costs no String).
+     * Returns {@code into}, or null (and leaves it alone) if the bytes cannot hold a header.
+     */
+    public static DnsMessage parse(byte[] bytes, int start, int length, DnsMessage into, Scratch scratch) {
         if (bytes == null || start < 0 || length < HEADER || start > bytes.length - length) return null;
-        DnsMessage m = new DnsMessage();
+        DnsMessage m = into;
+        m.qname = null;
+        m.qtype = m.qclass = -1;
+        m.addresses = List.of();
+        m.problem = null;
         m.b = bytes;
         m.start = start;
         m.end = length;
+        m.scratch = scratch;
         m.read();
         m.b = null;
+        m.scratch = null;
         return m;
+    }
+
+    /**
+     * Reusable parsing state for one thread: the name buffer, and the question names seen last
+     * (direct-mapped by hash), so that a name asked again and again (and its response's copy of
+     * the question) is one String, not a new one per message.
+     */
+    public static final class Scratch {
+        private static final int NAMES = 256;
+        private final StringBuilder name = new StringBuilder(64);
+        private final String[] names = new String[NAMES];
+
+        StringBuilder name() {
+            name.setLength(0);
+            return name;
+        }
+
+        String text(StringBuilder sb) {
+            int h = 0;
+            for (int i = 0, n = sb.length(); i < n; i++) h = 31 * h + sb.charAt(i);
+            int slot = (h ^ (h >>> 16)) & (NAMES - 1);
+            String s = names[slot];
+            if (s == null || !s.contentEquals(sb)) {
+                s = sb.toString();
+                names[slot] = s;
+            }
+            return s;
+        }
+    }
+
+    private String text(StringBuilder sb) {
+        return scratch != null ? scratch.text(sb) : sb.toString();
     }
 
     private int u16(int pos) {
@@ -85,16 +133,16 @@ public final class DnsMessage {
         rcode = flags & 0xf;
         int pos = HEADER;
         for (int q = 0; q < qdcount; q++) {
-            StringBuilder sb = q == 0 ? new StringBuilder(64) : null;
+            StringBuilder sb = q != 0 ? null : scratch != null ? scratch.name() : new StringBuilder(64);
             pos = name(pos, sb);
             if (pos < 0) return;
             if (pos + 4 > end) {
                 problem = "question " + (q + 1) + " is cut short";
-                if (q == 0) qname = sb.toString();
+                if (q == 0) qname = text(sb);
                 return;
             }
             if (q == 0) {
-                qname = sb.toString();
+                qname = text(sb);
                 qtype = u16(pos);
                 qclass = u16(pos + 2);
             }

@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -104,7 +105,9 @@ final class DnsMetrics {
     }
 
     void answered(int rcode, long latencyNanos) {
-        response(DnsCodes.rcodeLabel(rcode)).increment();
-        latency.record(Duration.ofNanos(latencyNanos));
+        String label = DnsCodes.rcodeLabel(rcode);
+        Counter c = responses.get(label);
+        (c != null ? c : response(label)).increment();
+        latency.record(latencyNanos, TimeUnit.NANOSECONDS);
     }
 }

@@ -67,6 +67,11 @@ final class DnsTracker implements DnsStream.Messages {
         }
     };
 
+    // parsing state reused from message to message (reader thread only): a message is parsed
+    // into `spare` unless the last one was kept as an orphan
+    private final DnsMessage.Scratch scratch = new DnsMessage.Scratch();
+    private DnsMessage spare;
+
     // the record whose TCP stream is being fed (messages arrive through the callback)
     private DnsDecoder.Record current;
     private boolean currentSent;
@@ -125,7 +130,8 @@ final class DnsTracker implements DnsStream.Messages {
     }
 
     private void message(DnsDecoder.Record r, boolean sent, byte[] buf, int captured, int length) {
-        DnsMessage m = DnsMessage.parse(buf, 0, Math.min(captured, length));
+        if (spare == null) spare = new DnsMessage();
+        DnsMessage m = DnsMessage.parse(buf, 0, Math.min(captured, length), spare, scratch);
         if (m == null) {
             // fewer than 12 bytes: not DNS, whatever a process sent to a DNS port
             if (sent) malformed.accept(length + "-byte message to DNS port " + r.port + " has no DNS header");
@@ -193,6 +199,7 @@ final class DnsTracker implements DnsStream.Messages {
         // a second response for the same key replaces the first, which is then unmatched
         if (orphans.remove(key) != null) metrics.unmatched.increment();
         orphans.put(key, new Orphan(m, r.ts, r.server));
+        spare = null; // kept: the next message parses into a new one
     }
 
     /** Whether response m can be the answer to query e: same question, same server if known. */

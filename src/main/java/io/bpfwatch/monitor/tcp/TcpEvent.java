@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.tcp;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.event.EventHeader;
 
@@ -10,6 +11,11 @@ import java.util.List;
 
 /** An outgoing TCP connect attempt (tcp.log, event "connect"). */
 public final class TcpEvent extends Event {
+    // field names pre-encoded: Jackson copies their bytes instead of escaping them per line
+    private static final SerializedString FAMILY = new SerializedString("family"),
+            SADDR = new SerializedString("saddr"), SPORT = new SerializedString("sport"),
+            DADDR = new SerializedString("daddr"), DPORT = new SerializedString("dport"),
+            ALERT = new SerializedString("alert"), RULES = new SerializedString("rules");
     public final boolean ipv6;
     public final int sport;
     public final int dport;
@@ -46,13 +52,20 @@ public final class TcpEvent extends Event {
 
     @Override
     public void writeFields(JsonGenerator g) throws IOException {
-        g.writeStringField("family", ipv6 ? "ipv6" : "ipv4");
-        g.writeStringField("saddr", saddr());
-        g.writeNumberField("sport", sport);
-        g.writeStringField("daddr", daddr());
-        g.writeNumberField("dport", dport);
-        g.writeBooleanField("alert", !rules.isEmpty());
-        g.writeArrayFieldStart("rules");
+        g.writeFieldName(FAMILY);
+        g.writeString(ipv6 ? "ipv6" : "ipv4");
+        g.writeFieldName(SADDR);
+        g.writeString(saddr());
+        g.writeFieldName(SPORT);
+        g.writeNumber(sport);
+        g.writeFieldName(DADDR);
+        g.writeString(daddr());
+        g.writeFieldName(DPORT);
+        g.writeNumber(dport);
+        g.writeFieldName(ALERT);
+        g.writeBoolean(!rules.isEmpty());
+        g.writeFieldName(RULES);
+        g.writeStartArray();
         for (String r : rules) g.writeString(r);
         g.writeEndArray();
     }

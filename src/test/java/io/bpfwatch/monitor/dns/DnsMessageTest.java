@@ -39,6 +39,46 @@ class DnsMessageTest {
     }
 
     @Test
+    void aReusedMessageKeepsNothingOfTheLastOne() {
+        DnsMessage.Scratch scratch = new DnsMessage.Scratch();
+        DnsMessage m = new DnsMessage();
+        byte[] answered = Packets.response(7, 0, "www.lab.test", 1, V4, V6);
+        assertThat(DnsMessage.parse(answered, 0, answered.length, m, scratch)).isSameAs(m);
+        assertThat(m.addresses).hasSize(2);
+
+        byte[] cut = Arrays.copyOf(Packets.query(8, "cut.lab.test", 1), 20);
+        DnsMessage.parse(cut, 0, cut.length, m, scratch);
+        assertThat(m.isResponse()).isFalse();
+        assertThat(m.addresses).isEmpty();
+        assertThat(m.problem).isNotNull();
+        assertThat(m.qtype).isEqualTo(-1);
+
+        byte[] none = Packets.header(9, 0x8105, 0, 0, 0, 0).bytes();
+        DnsMessage.parse(none, 0, none.length, m, scratch);
+        assertThat(m.qname).isNull();
+        assertThat(m.problem).isNull();
+        assertThat(m.rcode).isEqualTo(5);
+        assertThat(DnsMessage.parse(new byte[11], 0, 11, m, scratch)).isNull();
+    }
+
+    @Test
+    void aNameSeenAgainIsTheSameStringAndCollisionsStayCorrect() {
+        DnsMessage.Scratch scratch = new DnsMessage.Scratch();
+        byte[] q = Packets.query(1, "www.Example.com", 1);
+        String first = DnsMessage.parse(q, 0, q.length, new DnsMessage(), scratch).qname;
+        byte[] r = Packets.response(1, 0, "www.Example.com", 1, V4);
+        assertThat(DnsMessage.parse(r, 0, r.length, new DnsMessage(), scratch).qname).isSameAs(first);
+        // far more names than slots: each still reads back as itself
+        for (int i = 0; i < 2000; i++) {
+            String name = "host" + i + ".lab.test";
+            byte[] b = Packets.query(i, name, 1);
+            assertThat(DnsMessage.parse(b, 0, b.length, new DnsMessage(), scratch).qname).isEqualTo(name);
+        }
+        byte[] case2 = Packets.query(2, "WWW.example.com", 1);
+        assertThat(DnsMessage.parse(case2, 0, case2.length, new DnsMessage(), scratch).qname).isEqualTo("WWW.example.com");
+    }
+
+    @Test
     void theRootNameIsADot() {
         assertThat(parse(Packets.query(1, ".", 2)).qname).isEqualTo(".");
     }
