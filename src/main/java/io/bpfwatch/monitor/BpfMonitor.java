@@ -207,16 +207,20 @@ public abstract class BpfMonitor {
         heartbeat = System.nanoTime();
         int n = paused ? 0 : ring.drain(handler, 8192);
         if (n > 0) {
-            context.output().endOfBatch();
-            emptyDrains = 0;
-        } else if (paused) {
-            Thread.sleep(POLL_MILLIS);
-        } else if (++emptyDrains < 2) {
-            epoll.await(POLL_MILLIS);
+            emptyDrains = 0; // and drain again before waiting: under load the ring is read without pause
         } else {
-            idleFlag.arm();
-            if (ring.pendingBytes() == 0) epoll.await(IDLE_POLL_MILLIS);
-            idleFlag.disarm();
+            // about to wait: hand what was read to the writer (under load the writer is woken
+            // every few thousand events instead, so it writes big batches)
+            context.output().endOfBatch();
+            if (paused) {
+                Thread.sleep(POLL_MILLIS);
+            } else if (++emptyDrains < 2) {
+                epoll.await(POLL_MILLIS);
+            } else {
+                idleFlag.arm();
+                if (ring.pendingBytes() == 0) epoll.await(IDLE_POLL_MILLIS);
+                idleFlag.disarm();
+            }
         }
         long now = System.nanoTime();
         if (now - lastTick >= TICK_NANOS) {

@@ -45,6 +45,7 @@ public final class EventLog implements AutoCloseable {
     private static final int BATCH = 4096;
     private static final long RETRY_OPEN_NANOS = 1_000_000_000L;
     private static final long IDLE_PARK_MILLIS = 1000;
+    private static final long LINGER_NANOS = 2_000_000L;
     private static final int SEGMENT_BYTES = 256 << 10;
 
     private final String monitor;
@@ -66,6 +67,7 @@ public final class EventLog implements AutoCloseable {
     private final JsonLineEncoder encoder = new JsonLineEncoder();
     private final Archives archives = new Archives();
     private final List<Event> batch = new ArrayList<>(BATCH);
+    private long lastWrite;
     private int[] lineEnds = new int[BATCH];
     private FileChannel channel;
     private Path openPath;
@@ -198,6 +200,11 @@ public final class EventLog implements AutoCloseable {
             return true;
         }
         batch.add(first);
+        if (!closing && System.nanoTime() - lastWrite < LINGER_NANOS && queue.size() < BATCH / 2) {
+            // woken again right after a write: events are streaming in. Gather for a moment, so
+            // a high rate is written in large batches instead of one small write per wakeup.
+            LockSupport.parkNanos(LINGER_NANOS);
+        }
         queue.drainTo(batch, BATCH - 1);
         try {
             write(batch);
@@ -209,6 +216,7 @@ public final class EventLog implements AutoCloseable {
         }
         processed.addAndGet(batch.size());
         batch.clear();
+        lastWrite = System.nanoTime();
         return true;
     }
 
