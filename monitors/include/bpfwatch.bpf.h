@@ -103,18 +103,27 @@ static __always_inline bool bw_output(void *data, __u64 size)
 	return bpf_ringbuf_output(&events, data, size, bw_wakeup_flag(queued, size + 8)) == 0;
 }
 
-/* Fill the common header from the current task. */
+/*
+ * Fill the common header from the current task. comm is the process's (its main thread's)
+ * name: in the main thread that is the current task's own, one helper call; other threads
+ * read it through group_leader (two kernel reads).
+ */
 static __always_inline void bw_fill_header(struct bw_header *h, __u32 type)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 	h->ts_ns = bpf_ktime_get_ns();
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
 	h->uid = (__u32)bpf_get_current_uid_gid();
 	h->type = type;
-	BPF_CORE_READ_STR_INTO(&h->comm, task, group_leader, comm);
+	if (h->pid == h->tid) {
+		bpf_get_current_comm(&h->comm, sizeof(h->comm));
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		BPF_CORE_READ_STR_INTO(&h->comm, task, group_leader, comm);
+	}
 }
 
 #endif /* BPFWATCH_BPF_H */
