@@ -23,6 +23,7 @@ public final class DnsEvent extends Event {
             ANSWERS = new SerializedString("answers"), LATENCY_MS = new SerializedString("latency_ms"),
             TRUNCATED = new SerializedString("truncated"), ADDRESSES = new SerializedString("addresses"),
             PROBLEM = new SerializedString("problem");
+
     public enum Kind {
         ANSWERED("answered"), TIMEOUT("timeout"), UNANSWERED("unanswered"), CONNECT("connect");
 

@@ -16,6 +16,7 @@ public final class TcpEvent extends Event {
             SADDR = new SerializedString("saddr"), SPORT = new SerializedString("sport"),
             DADDR = new SerializedString("daddr"), DPORT = new SerializedString("dport"),
             ALERT = new SerializedString("alert"), RULES = new SerializedString("rules");
+
     public final boolean ipv6;
     public final int sport;
     public final int dport;
