@@ -48,6 +48,7 @@ public abstract class BpfMonitor {
     private Thread reader;
     private volatile boolean running;
     private volatile boolean paused;
+    private volatile boolean readerPaused;
     private volatile long heartbeat;
     private boolean lossAttached;
     // reader thread only
@@ -145,6 +146,17 @@ public abstract class BpfMonitor {
     /** Test hook: hold the consumer back so the ring fills (overflow accounting tests). */
     public void pauseReading(boolean pause) {
         paused = pause;
+        // returns once the reader has seen it: a drain already under way would otherwise go on
+        // reading what the caller produces next
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (pause && running && !readerPaused && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Detaches, drains what the kernel already queued, closes. Safe to call twice. */
@@ -205,14 +217,16 @@ public abstract class BpfMonitor {
      */
     private void readOnce() throws InterruptedException {
         heartbeat = System.nanoTime();
-        int n = paused ? 0 : ring.drain(handler, 8192);
+        boolean pause = paused;
+        readerPaused = pause;
+        int n = pause ? 0 : ring.drain(handler, 8192);
         if (n > 0) {
             emptyDrains = 0; // and drain again before waiting: under load the ring is read without pause
         } else {
             // about to wait: hand what was read to the writer (under load the writer is woken
             // every few thousand events instead, so it writes big batches)
             context.output().endOfBatch();
-            if (paused) {
+            if (pause) {
                 Thread.sleep(POLL_MILLIS);
             } else if (++emptyDrains < 2) {
                 epoll.await(POLL_MILLIS);
