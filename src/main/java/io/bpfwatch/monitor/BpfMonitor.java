@@ -23,10 +23,11 @@ import java.util.function.Consumer;
  *
  * The reader wakes when the kernel forces a wakeup (the queue crossed a multiple of
  * bw_wakeup_bytes) or every {@link #POLL_MILLIS} otherwise, and always drains after waking, so
- * records submitted with BPF_RB_NO_WAKEUP never strand. After two empty drains in a row it arms the ring's idle flag
- * and sleeps up to {@link #IDLE_POLL_MILLIS}: the first record after that wakes it at once.
- * So a busy ring is read in batches without wakeups, a quiet one costs ~10 wakeups a second,
- * and a lone event is not held back by the batching.
+ * records submitted with BPF_RB_NO_WAKEUP never strand. After two empty drains in a row it
+ * arms the ring's idle flag and sleeps up to {@link #IDLE_POLL_MILLIS}: the first record after
+ * that wakes it at once. So a busy ring is read in batches without wakeups, a quiet one costs
+ * ~10 wakeups a second, and a lone event is not held back by the batching. The log writer is
+ * woken when the reader is about to wait, not per event (see EventLog).
  */
 public abstract class BpfMonitor {
     private static final Logger LOG = Logger.getLogger(BpfMonitor.class);

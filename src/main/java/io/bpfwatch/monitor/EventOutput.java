@@ -10,8 +10,6 @@ public final class EventOutput {
     private final MonitorMetrics metrics;
     private final EventLog log;
     private long lastComplaint;
-    // emitted since the last endOfBatch (emit and endOfBatch run on the monitor's reader thread)
-    private boolean emitted;
 
     public EventOutput(MonitorMetrics metrics, EventLog log) {
         this.metrics = metrics;
@@ -21,15 +19,11 @@ public final class EventOutput {
     public void emit(Event e) {
         // a full queue counts the event in lost{queue} instead: events caused = events + kernel + queue
         if (log.offer(e)) metrics.events.increment();
-        emitted = true;
     }
 
     /** After a batch of emits (a ring drain, a tick): wakes the log writer if it sleeps. */
     public void endOfBatch() {
-        if (emitted) {
-            emitted = false;
-            log.signal();
-        }
+        log.signal();
     }
 
     /** A record the decoder could not make sense of: counted, reported at most once a minute. */

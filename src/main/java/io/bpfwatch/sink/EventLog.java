@@ -34,7 +34,7 @@ import java.util.concurrent.locks.LockSupport;
  * an external rename is noticed before anything is written into an unlinked file.
  *
  * Handing over does not wake the writer per event: the producer calls {@link #signal()} once
- * per batch (the reader: once per ring drain), and every {@value #BATCH}th event wakes a
+ * per batch (the reader: when it is about to wait), and every {@value #BATCH}th event wakes a
  * sleeping writer by itself, so a long burst is written while it is still being read. A
  * wakeup costs far more than encoding a line (a context switch each way), so this is what
  * makes a moderate event rate cheap. Without a signal the writer still looks every
@@ -109,9 +109,9 @@ public final class EventLog implements AutoCloseable {
         return false;
     }
 
-    /** Wakes the writer if it sleeps: call once after offering a batch. */
+    /** Wakes the writer if it sleeps with events to write: call once after offering a batch. */
     public void signal() {
-        if (waiting) LockSupport.unpark(writer);
+        if (waiting && processed.get() < accepted.get()) LockSupport.unpark(writer);
     }
 
     /** Reopen the file before the next write (SIGHUP, after logrotate renamed it). */
