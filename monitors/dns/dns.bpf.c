@@ -160,20 +160,21 @@ static __always_inline int kind_of(__u32 port)
 	return port_kind[port & 0xffff];
 }
 
-/* The struct file behind fd in the current process, or 0. */
+/*
+ * The struct file behind fd in the current process, or 0. The task's fields are plain loads
+ * through its BTF pointer; only the fd array's slot takes a helper call.
+ */
 static __always_inline __u64 fd_file(int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
 	__u64 f = 0;
 
 	if (!fdt || fd < 0)
 		return 0;
-	if ((unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if ((unsigned int)fd >= fdt->max_fds)
 		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
 	return f;
 }
 

@@ -106,7 +106,7 @@ static __always_inline bool bw_output(void *data, __u64 size)
 /*
  * Fill the common header from the current task. comm is the process's (its main thread's)
  * name: in the main thread that is the current task's own, one helper call; other threads
- * read it through group_leader (two kernel reads).
+ * copy it from group_leader (a plain load through the task's BTF pointer, then one copy).
  */
 static __always_inline void bw_fill_header(struct bw_header *h, __u32 type)
 {
@@ -120,9 +120,9 @@ static __always_inline void bw_fill_header(struct bw_header *h, __u32 type)
 	if (h->pid == h->tid) {
 		bpf_get_current_comm(&h->comm, sizeof(h->comm));
 	} else {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		struct task_struct *leader = bpf_get_current_task_btf()->group_leader;
 
-		BPF_CORE_READ_STR_INTO(&h->comm, task, group_leader, comm);
+		bpf_probe_read_kernel_str(&h->comm, sizeof(h->comm), leader->comm);
 	}
 }
 

@@ -17,9 +17,10 @@
  *   - anything else (a test's stand-in file) matches by filesystem and inode.
  *
  * At entry the names and the first bytes of the packed nvlist are copied (what ZFS copies in
- * is what the caller passed then) into the thread's in-flight record; at exit it leaves as one
- * record with the return value and duration. Only the copied part of the nvlist goes to the
- * ring buffer, so records are as small as the operation.
+ * is what the caller passed then) back to back into the thread's in-flight record; at exit it
+ * leaves as one record with the return value and duration. Only the bytes copied go to the
+ * ring buffer, so records are as small as the operation (a snapshot: ~150 bytes, not the
+ * 8.7 KiB the record can hold; fixed-size name fields made every record at least 600).
  *
  * The in-flight record is a thread's own element of an LRU hash, filled in place: created on
  * the thread's first audited ioctl (one copy of the empty record), reused by its next ones and
@@ -123,20 +124,22 @@ static __always_inline bool audited(__u32 cmd)
 	}
 }
 
-/* Is the current task's fd open on the configured ZFS control device? */
+/*
+ * Is the current task's fd open on the configured ZFS control device? The task's own fields are
+ * plain loads through its BTF pointer (no helper call each); the file and inode are read with
+ * bpf_probe_read_kernel, as kernels before 6.2 cannot type a pointer read from the fd array.
+ */
 static __always_inline bool on_zfs_device(__u64 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
 	struct file *f = NULL;
 	struct inode *inode;
 	struct zfs_dev_key key = {};
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd >= fdt->max_fds)
 		return false;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) != 0 || !f)
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) != 0 || !f)
 		return false;
 	inode = BPF_CORE_READ(f, f_inode);
 	if (!inode)
@@ -152,26 +155,38 @@ static __always_inline bool on_zfs_device(__u64 fd)
 	return bpf_map_lookup_elem(&zfs_devices, &key) != NULL;
 }
 
-/* Copies a NUL-terminated name of at most ZFS_NAME_LEN - 1 bytes; flags a longer one. */
-static __always_inline void copy_name(char *dst, const char *src, __u32 *flags, __u32 truncated)
+/*
+ * Copies a NUL-terminated name of at most ZFS_NAME_LEN - 1 bytes to dst and flags a longer one.
+ * Returns the bytes stored, the NUL included (1 to ZFS_NAME_LEN; an unreadable name is "").
+ */
+static __always_inline __u32 copy_name(char *dst, const char *src, __u32 *flags, __u32 truncated)
 {
 	long n = bpf_probe_read_user_str(dst, ZFS_NAME_LEN, src);
 	char next = 0;
 
-	if (n < 0) {
+	if (n <= 0) {
 		dst[0] = 0;
 		*flags |= ZFS_F_CMD_FAULT;
-	} else if (n == ZFS_NAME_LEN && bpf_probe_read_user(&next, 1, src + ZFS_NAME_LEN - 1) == 0 && next) {
-		*flags |= truncated;
+		return 1;
 	}
+	if (n == ZFS_NAME_LEN && bpf_probe_read_user(&next, 1, src + ZFS_NAME_LEN - 1) == 0 && next)
+		*flags |= truncated;
+	barrier_var(n);
+	if (n > ZFS_NAME_LEN)
+		n = ZFS_NAME_LEN;
+	return n;
 }
 
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int zfs_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 cmd = (__u32)ctx->args[1]; /* the kernel's ioctl takes an unsigned int */
-	__u64 src = 0, size = 0;
+	struct {
+		__u64 src;  /* zc_nvlist_src */
+		__u64 size; /* zc_nvlist_src_size, right after it */
+	} nvl = {};
 	const char *zc;
+	__u32 off;
 	struct zfs_event *e;
 
 	if (!audited(cmd))
@@ -185,41 +200,47 @@ int zfs_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		bw_count_lost();
 		return 0;
 	}
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	if (!e->h.ts_ns) /* not a leftover still marked in flight */
 		__sync_fetch_and_add(&inflight_ops, 1);
 	bw_fill_header(&e->h, ZFS_EVENT_IOCTL);
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->ppid = bpf_get_current_task_btf()->real_parent->tgid;
 	e->cmd = cmd;
 	e->duration_ns = 0;
 	e->ret = 0;
 	e->flags = 0;
 	e->cookie = 0;
 	e->nvl_len = 0;
-	e->value[0] = 0;
+	e->value_len = 0;
 
-	copy_name(e->name, zc + ZC_NAME, &e->flags, ZFS_F_NAME_TRUNCATED);
+	off = copy_name((char *)e->data, zc + ZC_NAME, &e->flags, ZFS_F_NAME_TRUNCATED);
+	e->name_len = off;
 	if (cmd == ZFS_IOC_RENAME) {
-		copy_name(e->value, zc + ZC_VALUE, &e->flags, ZFS_F_VALUE_TRUNCATED);
+		__u32 n = copy_name((char *)e->data + off, zc + ZC_VALUE, &e->flags, ZFS_F_VALUE_TRUNCATED);
+
+		e->value_len = n;
+		off += n;
 		if (bpf_probe_read_user(&e->cookie, sizeof(e->cookie), zc + ZC_COOKIE) != 0)
 			e->flags |= ZFS_F_CMD_FAULT;
 	}
 
-	if (bpf_probe_read_user(&src, sizeof(src), zc + ZC_NVLIST_SRC) != 0 ||
-	    bpf_probe_read_user(&size, sizeof(size), zc + ZC_NVLIST_SRC_SIZE) != 0)
+	if (bpf_probe_read_user(&nvl, sizeof(nvl), zc + ZC_NVLIST_SRC) != 0)
 		e->flags |= ZFS_F_CMD_FAULT;
-	e->nvl_size = size;
-	if (src && size) {
-		__u32 len = size < ZFS_NVL_MAX ? size : ZFS_NVL_MAX;
+	e->nvl_size = nvl.size;
+	if (nvl.src && nvl.size) {
+		__u32 len = nvl.size < ZFS_NVL_MAX ? nvl.size : ZFS_NVL_MAX;
 
-		if (bpf_probe_read_user(e->nvl, len, (const void *)src) == 0) {
+		/* the names take at most 2 * ZFS_NAME_LEN: the nvlist always fits behind them */
+		barrier_var(off);
+		if (off > 2 * ZFS_NAME_LEN)
+			off = 2 * ZFS_NAME_LEN;
+		if (bpf_probe_read_user(e->data + off, len, (const void *)nvl.src) == 0) {
 			e->nvl_len = len;
 		} else {
 			/* A page of it is not resident (no faults here): keep what the first page holds. */
-			__u32 first = 4096 - (src & 4095);
+			__u32 first = 4096 - (nvl.src & 4095);
 
 			e->flags |= ZFS_F_NVL_FAULT;
-			if (first < len && bpf_probe_read_user(e->nvl, first, (const void *)src) == 0)
+			if (first < len && bpf_probe_read_user(e->data + off, first, (const void *)nvl.src) == 0)
 				e->nvl_len = first;
 		}
 	}
@@ -241,11 +262,12 @@ int zfs_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 	e->ret = ctx->ret;
 	e->duration_ns = bpf_ktime_get_ns() - e->h.ts_ns;
 
-	__u32 len = e->nvl_len;
-	if (len > ZFS_NVL_MAX)
-		len = ZFS_NVL_MAX;
+	__u64 size = __builtin_offsetof(struct zfs_event, data) + e->name_len + e->value_len + e->nvl_len;
+	barrier_var(size);
+	if (size > sizeof(*e))
+		size = sizeof(*e);
 	/* Variable length, so bw_reserve/bw_submit do not fit; same batched wakeups. */
-	if (!bw_output(e, __builtin_offsetof(struct zfs_event, nvl) + len))
+	if (!bw_output(e, size))
 		bw_count_lost();
 	e->h.ts_ns = 0;
 	__sync_fetch_and_sub(&inflight_ops, 1);

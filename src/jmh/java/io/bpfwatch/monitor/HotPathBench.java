@@ -63,14 +63,14 @@ public class HotPathBench {
                 List.of(Cidr.parse("10.0.0.0/8")), List.of())));
 
         nvlist = Files.readAllBytes(CORPUS.resolve("zfs/NvListFuzzerInputs/destroy-snaps.bin"));
-        zfsLen = ZfsDecoder.NVL + nvlist.length;
+        zfsLen = ZfsDecoder.DATA + 5 + nvlist.length;
         zfsRecord = ByteBuffer.allocate(zfsLen).order(ByteOrder.LITTLE_ENDIAN);
         zfsRecord.put(EventHeader.COMM, "zfs".getBytes(StandardCharsets.US_ASCII));
         zfsRecord.putLong(EventHeader.TS_NS, 1_000_000_000L).putInt(EventHeader.PID, 4242).putInt(EventHeader.TYPE, 1);
         zfsRecord.putLong(ZfsDecoder.DURATION_NS, 1_234_567).putLong(ZfsDecoder.RET, 0).putLong(ZfsDecoder.NVL_SIZE, nvlist.length);
         zfsRecord.putInt(ZfsDecoder.CMD, 0x5a3b).putInt(ZfsDecoder.PPID, 1).putInt(ZfsDecoder.NVL_LEN, nvlist.length);
-        zfsRecord.put(ZfsDecoder.NAME, "tank".getBytes(StandardCharsets.US_ASCII));
-        zfsRecord.put(ZfsDecoder.NVL, nvlist);
+        zfsRecord.putShort(ZfsDecoder.NAME_LENGTH, (short) 5).put(ZfsDecoder.DATA, "tank\0".getBytes(StandardCharsets.US_ASCII));
+        zfsRecord.put(ZfsDecoder.DATA + 5, nvlist);
         zfs = new ZfsDecoder(new EventHeader());
 
         // www.example.com A: two answers, the second name a compression pointer

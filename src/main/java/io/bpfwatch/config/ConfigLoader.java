@@ -268,7 +268,7 @@ public final class ConfigLoader {
             if (type.isEmpty()) continue; // finish() reports it, with a suggestion
             Section m = s.section(name);
             boolean enabled = m.bool("enabled", true);
-            long ring = m.size("ring-buffer", MonitorConfig.DEFAULT_RING_BUFFER, 64L << 10, 256L << 20);
+            long ring = m.size("ring-buffer", type.get().defaultRingBuffer(), 64L << 10, 256L << 20);
             if (m.has("ring-buffer") && Long.bitCount(ring) != 1) {
                 s.problems().at(m.keyNode("ring-buffer"), "monitors." + name + ".ring-buffer must be a power of two (e.g. 4MiB, 8MiB, 16MiB)");
             }

@@ -11,6 +11,7 @@ public final class LibC {
     public static final int EPOLL_CLOEXEC = 0x80000;
     public static final int EPOLL_CTL_ADD = 1;
     public static final int EPOLLIN = 1;
+    public static final int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public static final int AF_UNIX = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0x80000;
     public static final int MSG_NOSIGNAL = 0x4000;
 
@@ -29,6 +30,12 @@ public final class LibC {
     public static native int epoll_ctl(int epfd, int op, int fd, Pointer event);
 
     public static native int epoll_wait(int epfd, Pointer events, int maxevents, int timeout);
+
+    public static native int eventfd(int initval, int flags);
+
+    public static native long read(int fd, byte[] buf, long count);
+
+    public static native long write(int fd, byte[] buf, long count);
 
     public static native int close(int fd);
 

@@ -25,14 +25,15 @@ import java.util.function.Consumer;
  * bw_wakeup_bytes) or every {@link #POLL_MILLIS} otherwise, and always drains after waking, so
  * records submitted with BPF_RB_NO_WAKEUP never strand. After two empty drains in a row it
  * arms the ring's idle flag and sleeps up to {@link #IDLE_POLL_MILLIS}: the first record after
- * that wakes it at once. So a busy ring is read in batches without wakeups, a quiet one costs
- * ~10 wakeups a second, and a lone event is not held back by the batching. The log writer is
+ * that wakes it at once, and so does {@link #stop}. So a busy ring is read in batches without
+ * wakeups, a quiet one costs one wakeup a second (for {@link #tick}), and a lone event is not
+ * held back by the batching. The log writer is
  * woken when the reader is about to wait, not per event (see EventLog).
  */
 public abstract class BpfMonitor {
     private static final Logger LOG = Logger.getLogger(BpfMonitor.class);
     public static final int POLL_MILLIS = 50;
-    public static final int IDLE_POLL_MILLIS = 100;
+    public static final int IDLE_POLL_MILLIS = 1000;
     private static final long TICK_NANOS = 100_000_000L;
     private static final int WAKEUP_BYTES = 256 << 10;
 
@@ -111,7 +112,10 @@ public abstract class BpfMonitor {
     /** Decodes one record and emits its events. Throwing stops this monitor; it is restarted. */
     protected abstract void onRecord(ByteBuffer data, int offset, int length);
 
-    /** Periodic work on the reader thread, about every 100 ms (timeouts, interval summaries). */
+    /**
+     * Periodic work on the reader thread (timeouts, interval summaries, device checks): every
+     * 100 ms while events flow, about every second while the monitor is quiet.
+     */
     protected void tick(long nowNanos) {
     }
 
@@ -147,6 +151,8 @@ public abstract class BpfMonitor {
     /** Test hook: hold the consumer back so the ring fills (overflow accounting tests). */
     public void pauseReading(boolean pause) {
         paused = pause;
+        Epoll ep = epoll;
+        if (pause && ep != null) ep.wake();
         // returns once the reader has seen it: a drain already under way would otherwise go on
         // reading what the caller produces next
         long deadline = System.nanoTime() + 5_000_000_000L;
@@ -171,6 +177,7 @@ public abstract class BpfMonitor {
         }
         running = false;
         paused = false;
+        if (epoll != null) epoll.wake(); // out of an idle wait now, not in up to a second
         Thread r = reader;
         if (r != null && r != Thread.currentThread()) {
             try {

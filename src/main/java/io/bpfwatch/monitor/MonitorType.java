@@ -14,6 +14,13 @@ public interface MonitorType {
     /** One line for {@code bpfwatch probe} and the README. */
     String description();
 
+    /**
+     * The kernel ring buffer's size unless the config sets {@code ring-buffer}: sized for the
+     * monitor's records and the rates it can meet (the kernel allocates the whole ring at load
+     * and the reader maps it, so an oversized ring costs memory for nothing).
+     */
+    int defaultRingBuffer();
+
     /** Reads this monitor's own keys; {@code enabled} and {@code ring-buffer} are read by the loader. */
     MonitorSettings parse(Section section);
 

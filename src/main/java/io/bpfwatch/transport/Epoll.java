@@ -5,33 +5,63 @@ import io.bpfwatch.libbpf.BpfException;
 import io.bpfwatch.libbpf.Errno;
 import io.bpfwatch.libbpf.LibC;
 
-/** An epoll instance watching one fd for readability (a ring buffer map signals data this way). */
+/**
+ * An epoll instance watching one fd for readability (a ring buffer map signals data this way),
+ * plus an eventfd through which {@link #wake} ends a wait early from another thread (so a long
+ * idle wait does not hold up a stop).
+ */
 public final class Epoll implements AutoCloseable {
+    private static final byte[] ONE = {1, 0, 0, 0, 0, 0, 0, 0};
+
     private int epfd;
+    private int wakeFd;
+    private volatile boolean woken;
     // struct epoll_event is 12 bytes (packed) on x86_64 and 16 elsewhere; 16 covers both
     private final Memory events = new Memory(16);
+    private final byte[] drain = new byte[8];
 
     public Epoll(String label, int fd) throws BpfException {
         int e = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         if (e < 0) throw new BpfException("creating an epoll instance for " + label, LibC.errno());
+        int w = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        if (w < 0) {
+            int errno = LibC.errno();
+            LibC.close(e);
+            throw new BpfException("creating an eventfd for " + label, errno);
+        }
         Memory ev = new Memory(16);
         ev.clear();
         ev.setInt(0, LibC.EPOLLIN);
-        if (LibC.epoll_ctl(e, LibC.EPOLL_CTL_ADD, fd, ev) < 0) {
+        if (LibC.epoll_ctl(e, LibC.EPOLL_CTL_ADD, fd, ev) < 0 || LibC.epoll_ctl(e, LibC.EPOLL_CTL_ADD, w, ev) < 0) {
             int errno = LibC.errno();
+            LibC.close(w);
             LibC.close(e);
             throw new BpfException("watching " + label + " with epoll", errno);
         }
         epfd = e;
+        wakeFd = w;
     }
 
-    /** Waits up to {@code timeoutMillis}; true if the fd became readable. */
+    /** Waits up to {@code timeoutMillis}; true if the fd became readable or {@link #wake} was called. */
     public boolean await(int timeoutMillis) {
         int n = LibC.epoll_wait(epfd, events, 1, timeoutMillis);
         if (n < 0 && LibC.errno() != Errno.EINTR) {
             throw new IllegalStateException("epoll_wait: " + Errno.name(LibC.errno()));
         }
+        if (woken) {
+            woken = false;
+            LibC.read(wakeFd, drain, 8); // reset the eventfd (non-blocking: harmless if already read)
+        }
         return n > 0;
+    }
+
+    /** Ends the current (or the next) {@link #await} at once. Any thread; a no-op once closed. */
+    public synchronized void wake() {
+        if (wakeFd < 0) return;
+        // the write first: await resets the eventfd only after seeing the flag, so it can never
+        // reset it before the write and then return at once on every later call
+        LibC.write(wakeFd, ONE, 8);
+        woken = true;
     }
 
     @Override
@@ -39,6 +69,10 @@ public final class Epoll implements AutoCloseable {
         if (epfd >= 0) {
             LibC.close(epfd);
             epfd = -1;
+        }
+        if (wakeFd >= 0) {
+            LibC.close(wakeFd);
+            wakeFd = -1;
         }
     }
 }

@@ -103,6 +103,11 @@ class ConfigLoaderTest {
         assertThat(c.monitors().get("tcp").settings()).isEqualTo(TcpSettings.DEFAULT);
         assertThat(c.http().listen()).isEqualTo("127.0.0.1:9476");
         assertThat(c.logs()).isEqualTo(LogsConfig.DEFAULT);
+        // no ring-buffer key: each monitor's own default ring, sized for its records and rates
+        assertThat(c.monitors().get("tcp").ringBufferBytes()).isEqualTo(2 << 20);
+        assertThat(c.monitors().get("dns").ringBufferBytes()).isEqualTo(4 << 20);
+        assertThat(c.monitors().get("zfs").ringBufferBytes()).isEqualTo(4 << 20);
+        assertThat(c.monitors().get("wireguard").ringBufferBytes()).isEqualTo(1 << 20);
     }
 
     @Test

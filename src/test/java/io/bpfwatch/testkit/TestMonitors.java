@@ -38,6 +38,11 @@ public final class TestMonitors {
         }
 
         @Override
+        public int defaultRingBuffer() {
+            return 1 << 20;
+        }
+
+        @Override
         public String description() {
             return "test: attach always fails";
         }
@@ -88,6 +93,11 @@ public final class TestMonitors {
         @Override
         public String name() {
             return "echo";
+        }
+
+        @Override
+        public int defaultRingBuffer() {
+            return 1 << 20;
         }
 
         @Override

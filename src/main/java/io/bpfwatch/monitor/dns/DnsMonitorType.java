@@ -35,6 +35,12 @@ public final class DnsMonitorType implements MonitorType {
         return "dns";
     }
 
+    /** A query and its answer are two records of 100-600 bytes: 4 MiB holds ~5 000-20 000 queries. */
+    @Override
+    public int defaultRingBuffer() {
+        return 4 << 20;
+    }
+
     @Override
     public String description() {
         return "every DNS query (UDP, TCP; IPv4, IPv6) with process, name, type, server, response code and latency; timeouts; encrypted-DNS connections";

@@ -67,6 +67,12 @@ public final class WireguardMonitorType implements MonitorType {
         return "wireguard";
     }
 
+    /** Only handshakes go through the ring (latency is summed in maps): 1 MiB holds ~10 000. */
+    @Override
+    public int defaultRingBuffer() {
+        return 1 << 20;
+    }
+
     @Override
     public String description() {
         return "per-peer WireGuard encryption and decryption latency (histograms), transfer, handshakes and interval summaries";

@@ -17,8 +17,9 @@ import java.util.Set;
  */
 public final class ZfsDecoder {
     public static final int DURATION_NS = 40, RET = 48, NVL_SIZE = 56, COOKIE = 64, CMD = 72, PPID = 76,
-            NVL_LEN = 80, FLAGS = 84, NAME = 88, VALUE = 344, NVL = 600;
-    public static final int NAME_LEN = 256, NVL_MAX = 8192, SIZE = NVL + NVL_MAX;
+            FLAGS = 80, NVL_LEN = 84, NAME_LENGTH = 88, VALUE_LENGTH = 90, DATA = 96;
+    /** data holds zc_name, then zc_value, then the nvlist bytes, each as long as its length field. */
+    public static final int NAME_LEN = 256, NVL_MAX = 8192, SIZE = DATA + 2 * NAME_LEN + NVL_MAX;
     static final int F_NAME_TRUNCATED = 1, F_VALUE_TRUNCATED = 2, F_CMD_FAULT = 4, F_NVL_FAULT = 8;
 
     private final EventHeader header;
@@ -41,8 +42,8 @@ public final class ZfsDecoder {
 
     private ZfsEvent decode(ByteBuffer b, int off, int len, boolean unfinished) {
         problem = null;
-        if (len < NVL) {
-            problem = "zfs record of " + len + " bytes, expected at least " + NVL;
+        if (len < DATA) {
+            problem = "zfs record of " + len + " bytes, expected at least " + DATA;
             return null;
         }
         int cmd = b.getInt(off + CMD);
@@ -51,15 +52,18 @@ public final class ZfsDecoder {
             problem = "zfs record for ioctl 0x" + Integer.toHexString(cmd) + ", which is not audited";
             return null;
         }
+        int nameLen = b.getShort(off + NAME_LENGTH) & 0xffff, valueLen = b.getShort(off + VALUE_LENGTH) & 0xffff;
         long nvlLen = b.getInt(off + NVL_LEN) & 0xffffffffL;
-        if (nvlLen > NVL_MAX || NVL + nvlLen > len) {
-            problem = "zfs record of " + len + " bytes claims " + nvlLen + " nvlist bytes";
+        if (nameLen > NAME_LEN || valueLen > NAME_LEN || nvlLen > NVL_MAX || DATA + nameLen + valueLen + nvlLen > len) {
+            problem = "zfs record of " + len + " bytes claims " + nameLen + " name, " + valueLen + " value and "
+                    + nvlLen + " nvlist bytes";
             return null;
         }
         int flags = b.getInt(off + FLAGS);
         long nvlSize = b.getLong(off + NVL_SIZE);
-        String name = cString(b, off + NAME);
-        String value = cString(b, off + VALUE);
+        String name = cString(b, off + DATA, nameLen);
+        String value = cString(b, off + DATA + nameLen, valueLen);
+        int nvl = off + DATA + nameLen + valueLen;
 
         List<String> errors = new ArrayList<>(2);
         if ((flags & F_CMD_FAULT) != 0) errors.add("the zfs_cmd_t was not readable");
@@ -71,7 +75,7 @@ public final class ZfsDecoder {
         }
         if (nvlLen > 0) {
             boolean cutShort = Long.compareUnsigned(nvlSize, nvlLen) > 0 || (flags & F_NVL_FAULT) != 0;
-            NvListDecoder.Result r = NvListDecoder.decode(b, off + NVL, (int) nvlLen, cutShort);
+            NvListDecoder.Result r = NvListDecoder.decode(b, nvl, (int) nvlLen, cutShort);
             nv = r.list();
             truncated |= r.truncated();
             if (r.error() != null) errors.add("nvlist: " + r.error());
@@ -136,10 +140,20 @@ public final class ZfsDecoder {
         return name;
     }
 
-    /** The NUL-terminated string in a NAME_LEN field (the kernel side always terminates it). */
-    private static String cString(ByteBuffer b, int at) {
+    /**
+     * The length of the record at {@code off} as its length fields give it (at most {@code max}): what
+     * an in-flight map element holds, whose value is always the whole struct.
+     */
+    public static int recordLength(ByteBuffer b, int off, int max) {
+        long n = DATA + (b.getShort(off + NAME_LENGTH) & 0xffff) + (b.getShort(off + VALUE_LENGTH) & 0xffff)
+                + (b.getInt(off + NVL_LEN) & 0xffffffffL);
+        return (int) Math.min(n, max);
+    }
+
+    /** The string in {@code len} bytes up to the first NUL (the kernel side stores one, but a name never reads past len). */
+    private static String cString(ByteBuffer b, int at, int len) {
         int n = 0;
-        while (n < NAME_LEN && b.get(at + n) != 0) n++;
+        while (n < len && b.get(at + n) != 0) n++;
         byte[] s = new byte[n];
         b.get(at, s, 0, n);
         return new String(s, StandardCharsets.UTF_8);

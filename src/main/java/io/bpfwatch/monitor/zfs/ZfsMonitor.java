@@ -159,7 +159,7 @@ final class ZfsMonitor extends BpfMonitor {
             object.map("inflight").forEach((k, v) -> {
                 ByteBuffer b = v.getByteBuffer(0, v.size()).order(ByteOrder.nativeOrder());
                 if (b.getLong(0) == 0) return; // the thread's last operation returned (h.ts_ns cleared)
-                int len = (int) Math.min(v.size(), ZfsDecoder.NVL + (b.getInt(ZfsDecoder.NVL_LEN) & 0xffffffffL));
+                int len = ZfsDecoder.recordLength(b, 0, (int) v.size());
                 ZfsEvent e = decoder.decodeUnfinished(b, 0, len);
                 if (e == null) context.output().malformed(decoder.problem); else deliver(e);
             });

@@ -48,10 +48,13 @@ class NvListFuzzer {
         // the same bytes as the nvlist of a kernel record, for one audited command (picked by the input)
         ZfsDecoder decoder = new ZfsDecoder(new EventHeader());
         int len = Math.min(input.length, ZfsDecoder.NVL_MAX);
-        ByteBuffer rec = ByteBuffer.allocate(ZfsDecoder.NVL + len).order(ByteOrder.nativeOrder());
-        rec.put(ZfsDecoder.NVL, input, 0, len);
+        // the name: the input's first bytes as the caller's zc_name (no NUL in the first nameLen bytes is fine too)
+        int nameLen = Math.min(input.length, ZfsDecoder.NAME_LEN);
+        ByteBuffer rec = ByteBuffer.allocate(ZfsDecoder.DATA + nameLen + len).order(ByteOrder.nativeOrder());
+        rec.put(ZfsDecoder.DATA, input, 0, nameLen);
+        rec.put(ZfsDecoder.DATA + nameLen, input, 0, len);
+        rec.putShort(ZfsDecoder.NAME_LENGTH, (short) nameLen);
         rec.putInt(ZfsDecoder.NVL_LEN, len).putLong(ZfsDecoder.NVL_SIZE, input.length);
-        if (input.length > 0) rec.put(ZfsDecoder.NAME, Arrays.copyOf(input, Math.min(input.length, ZfsDecoder.NAME_LEN - 1)));
         ZfsAction a = ZfsAction.values()[input.length == 0 ? 0 : (input[0] & 0xff) % ZfsAction.values().length];
         rec.putInt(ZfsDecoder.CMD, a.cmd);
         ZfsEvent e = decoder.decode(rec, 0, rec.capacity());

@@ -18,16 +18,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ZfsDecoderTest {
     private final ZfsDecoder decoder = new ZfsDecoder(new EventHeader());
 
-    /** A record like the kernel side's: header, fields, and {@code nvl} as the copied nvlist bytes. */
+    /**
+     * A record like the kernel side's: header, fields, then back to back the name and (if not
+     * empty, as for a rename) the value, each with its NUL, and {@code nvl} as the copied nvlist bytes.
+     */
     static ByteBuffer record(int cmd, long ret, String name, String value, byte[] nvl, long nvlSize, int flags) {
-        ByteBuffer b = ByteBuffer.allocate(ZfsDecoder.NVL + nvl.length).order(ByteOrder.nativeOrder());
+        byte[] n = (name + "\0").getBytes(StandardCharsets.UTF_8);
+        byte[] v = value.isEmpty() ? new byte[0] : (value + "\0").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(ZfsDecoder.DATA + n.length + v.length + nvl.length).order(ByteOrder.nativeOrder());
         b.putInt(EventHeader.PID, 4242).putInt(EventHeader.UID, 1000).putInt(EventHeader.TYPE, 1);
         b.put(EventHeader.COMM, "zfs\0".getBytes(StandardCharsets.US_ASCII));
         b.putLong(ZfsDecoder.DURATION_NS, 1_234_567).putLong(ZfsDecoder.RET, ret).putLong(ZfsDecoder.NVL_SIZE, nvlSize);
         b.putInt(ZfsDecoder.CMD, cmd).putInt(ZfsDecoder.PPID, 1).putInt(ZfsDecoder.NVL_LEN, nvl.length).putInt(ZfsDecoder.FLAGS, flags);
-        b.put(ZfsDecoder.NAME, (name + "\0").getBytes(StandardCharsets.UTF_8));
-        b.put(ZfsDecoder.VALUE, (value + "\0").getBytes(StandardCharsets.UTF_8));
-        b.put(ZfsDecoder.NVL, nvl);
+        b.putShort(ZfsDecoder.NAME_LENGTH, (short) n.length).putShort(ZfsDecoder.VALUE_LENGTH, (short) v.length);
+        b.put(ZfsDecoder.DATA, n).put(ZfsDecoder.DATA + n.length, v).put(ZfsDecoder.DATA + n.length + v.length, nvl);
         return b;
     }
 
@@ -133,7 +137,7 @@ class ZfsDecoderTest {
 
     @Test
     void malformedRecordsAreRefusedWithAReason() {
-        assertThat(decoder.decode(ByteBuffer.allocate(100), 0, 100)).isNull();
+        assertThat(decoder.decode(ByteBuffer.allocate(90), 0, 90)).isNull();
         assertThat(decoder.problem).contains("expected at least");
         ByteBuffer unknown = record(0x5a12, 0, "tank", "", new byte[0], 0, 0);
         assertThat(decoder.decode(unknown, 0, unknown.capacity())).isNull();
@@ -141,7 +145,15 @@ class ZfsDecoderTest {
         ByteBuffer lying = record(0x5a23, 0, "tank", "", new byte[16], 16, 0);
         lying.putInt(ZfsDecoder.NVL_LEN, 9000);
         assertThat(decoder.decode(lying, 0, lying.capacity())).isNull();
-        assertThat(decoder.problem).contains("claims 9000");
+        assertThat(decoder.problem).contains("9000 nvlist bytes");
+        ByteBuffer longName = record(0x5a23, 0, "tank", "", new byte[0], 0, 0);
+        longName.putShort(ZfsDecoder.NAME_LENGTH, (short) 300);
+        assertThat(decoder.decode(longName, 0, longName.capacity())).isNull();
+        assertThat(decoder.problem).contains("300 name");
+        // lengths that fit the struct but not the record the ring delivered
+        ByteBuffer past = record(0x5a1a, 0, "tank/a", "tank/b", new byte[0], 0, 0);
+        assertThat(decoder.decode(past, 0, past.capacity() - 1)).isNull();
+        assertThat(decoder.problem).contains("claims 7 name, 7 value");
     }
 
     @Test

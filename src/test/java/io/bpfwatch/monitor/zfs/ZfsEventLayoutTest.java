@@ -24,13 +24,11 @@ class ZfsEventLayoutTest {
             assertThat(e.offset("cookie")).isEqualTo(ZfsDecoder.COOKIE);
             assertThat(e.offset("cmd")).isEqualTo(ZfsDecoder.CMD);
             assertThat(e.offset("ppid")).isEqualTo(ZfsDecoder.PPID);
-            assertThat(e.offset("nvl_len")).isEqualTo(ZfsDecoder.NVL_LEN);
             assertThat(e.offset("flags")).isEqualTo(ZfsDecoder.FLAGS);
-            assertThat(e.offset("name")).isEqualTo(ZfsDecoder.NAME);
-            assertThat(e.offset("value")).isEqualTo(ZfsDecoder.VALUE);
-            assertThat(e.offset("nvl")).isEqualTo(ZfsDecoder.NVL);
-            assertThat(ZfsDecoder.VALUE - ZfsDecoder.NAME).isEqualTo(ZfsDecoder.NAME_LEN);
-            assertThat(ZfsDecoder.SIZE - ZfsDecoder.NVL).isEqualTo(ZfsDecoder.NVL_MAX);
+            assertThat(e.offset("nvl_len")).isEqualTo(ZfsDecoder.NVL_LEN);
+            assertThat(e.offset("name_len")).isEqualTo(ZfsDecoder.NAME_LENGTH);
+            assertThat(e.offset("value_len")).isEqualTo(ZfsDecoder.VALUE_LENGTH);
+            assertThat(e.offset("data")).isEqualTo(ZfsDecoder.DATA);
         }
     }
 
