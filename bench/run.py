@@ -13,8 +13,14 @@ the shipped settings), then under the bpftrace scripts in bench/bpftrace/. Measu
     separate pass at the end: the statistics cost each program run a little themselves).
 Medians over the repetitions. Writes bench/results/latest.{csv,md,png} and prints the table.
 
+Every measured run starts from the same page-cache state: written-back, clean page cache is
+dropped first (sync, then vm.drop_caches=1). Both tools write their events to files, and on a
+fresh virtual machine a page the guest never touched costs a host fault on first use: writing
+512 MiB took ~10x the system time while free memory was untouched (docs/benchmarks.md). A
+long-running host recycles its page cache; so does the benchmark. BENCH_KEEP_CACHE=1 skips it.
+
 Environment: BENCH_REPS (3), BENCH_QUICK=1 (smaller counts, 1 repetition, for a smoke run),
-BENCH_OUT (bench/results), BPFWATCH (target/bpfwatch), BENCH_PORT (9577).
+BENCH_OUT (bench/results), BPFWATCH (target/bpfwatch), BENCH_PORT (9577), BENCH_KEEP_CACHE.
 Run as root: `make bench`.
 """
 import csv
@@ -75,6 +81,16 @@ def status_kib(pid, key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def fresh_page_cache():
+    """Writes back and drops the clean page cache, so the next run's writes reuse memory the
+    machine has used before (see the module docstring)."""
+    if os.environ.get("BENCH_KEEP_CACHE") == "1":
+        return
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("1")
 
 
 def workload(mode, ops, threads=1, rate=0, arg="/dev/null"):
@@ -192,6 +208,7 @@ class Daemon:
         """Runs `run`, waits until the monitor's log has `expected` more lines (or stops growing
         for 2 s), then reads the daemon's CPU time; counters are scraped only before and after,
         as a scrape costs the daemon CPU too."""
+        fresh_page_cache()
         ev0, lost0 = self.metrics()
         lines0 = self.lines(monitor)
         cpu0 = cpu_seconds(self.pid)
@@ -229,6 +246,7 @@ class Bpftrace:
             return sum(chunk.count(b" pid=") for chunk in iter(lambda: f.read(1 << 20), b""))
 
     def measure(self, run, expected):
+        fresh_page_cache()
         lines0 = self.lines()
         cpu0 = cpu_seconds(self.proc.pid)
         result = run()
@@ -266,6 +284,7 @@ def main():
             log(f"repetition {rep + 1}/{REPS}")
             for name, mode, ops, monitor, script in cases:
                 ops //= SCALE
+                fresh_page_cache()
                 samples[name]["base"].append(float(workload(mode, ops, arg=daemon.device)["ns_per_op"]))
             ready_times.append(daemon.start())
             log(f"  bpfwatch ready in {ready_times[-1]:.2f} s")
