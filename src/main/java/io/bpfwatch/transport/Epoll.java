@@ -15,7 +15,6 @@ public final class Epoll implements AutoCloseable {
 
     private int epfd;
     private int wakeFd;
-    private volatile boolean woken;
     // struct epoll_event is 12 bytes (packed) on x86_64 and 16 elsewhere; 16 covers both
     private final Memory events = new Memory(16);
     private final byte[] drain = new byte[8];
@@ -48,20 +47,15 @@ public final class Epoll implements AutoCloseable {
         if (n < 0 && LibC.errno() != Errno.EINTR) {
             throw new IllegalStateException("epoll_wait: " + Errno.name(LibC.errno()));
         }
-        if (woken) {
-            woken = false;
-            LibC.read(wakeFd, drain, 8); // reset the eventfd (non-blocking: harmless if already read)
-        }
+        // whichever fd it was: reset the eventfd (non-blocking, so a no-op unless wake() wrote),
+        // or a wakeup would end every later wait at once
+        if (n > 0) LibC.read(wakeFd, drain, 8);
         return n > 0;
     }
 
     /** Ends the current (or the next) {@link #await} at once. Any thread; a no-op once closed. */
     public synchronized void wake() {
-        if (wakeFd < 0) return;
-        // the write first: await resets the eventfd only after seeing the flag, so it can never
-        // reset it before the write and then return at once on every later call
-        LibC.write(wakeFd, ONE, 8);
-        woken = true;
+        if (wakeFd >= 0) LibC.write(wakeFd, ONE, 8);
     }
 
     @Override
