@@ -59,6 +59,9 @@ public class HotPathBench {
     public void load() throws IOException {
         byte[] t = Files.readAllBytes(CORPUS.resolve("tcp/TcpDecoderFuzzerInputs/tcpRecordsDecodeOrAreRefused/ipv4.bin"));
         tcpRecord = ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN);
+        // a timestamp of now, as the daemon sees them: the recorded one is from another boot,
+        // and one later than this machine's clock made every decode re-sample the wall clock
+        tcpRecord.putLong(EventHeader.TS_NS, System.nanoTime());
         tcp = new TcpDecoder(new EventHeader(), new TcpAlertRules(new TcpSettings(TcpSettings.DEFAULT_ALERT_PORTS,
                 List.of(Cidr.parse("10.0.0.0/8")), List.of())));
 
