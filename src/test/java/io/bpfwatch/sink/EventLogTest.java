@@ -82,8 +82,8 @@ class EventLogTest {
 
     @Test
     void aBatchLargerThanOneWriteSegmentIsWrittenWholeInOrderAcrossRotations(@TempDir Path dir) throws Exception {
-        // 4000 events of ~2 KiB offered at once: the writer takes them in one batch of up to 4096
-        // and writes it in segments of ~256 KiB; rotation at 1 MiB falls between segments too.
+        // 4000 events of ~2 KiB offered at once: the writer takes them in batches of up to 1024
+        // and writes each in segments of ~256 KiB; rotation at 1 MiB falls between segments too.
         String text = "y".repeat(2000);
         try (EventLog log = log(dir, new LogsConfig.Rotation(false, 1 << 20, 20, false), 10_000)) {
             for (int i = 0; i < 4000; i++) {
