@@ -6,12 +6,12 @@
  *  - batched wakeups: records are submitted with BPF_RB_NO_WAKEUP and force a wakeup only when
  *    the queued bytes cross a multiple of bw_wakeup_bytes; the reader drains on an epoll timeout
  *    too, so nothing strands. Waking the reader per record costs the traced process ~3 us;
- *    batching brings it to ~0.5 us. Waking on every record once past the threshold (the first
- *    design) made a reader that lags behind a burst cost each record that wakeup again.
+ *    batching brings it to ~0.5 us. Only the record that crosses a multiple wakes the reader, so
+ *    a reader that lags behind a burst is not woken again for every record.
  *  - "bw_reader", one word the daemon's reader sets (through a shared mapping) before it sleeps
  *    long because nothing came: the first record after it clears the word and wakes the reader.
- *    An idle daemon then wakes ~10 times a second instead of ~100, and a lone event after a
- *    quiet spell is delivered at once rather than at the next timeout.
+ *    An idle reader then wakes once a second (its periodic work) instead of every 50 ms, and a
+ *    lone event after a quiet spell is delivered at once rather than at the next timeout.
  */
 #ifndef BPFWATCH_BPF_H
 #define BPFWATCH_BPF_H

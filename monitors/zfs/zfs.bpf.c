@@ -20,14 +20,14 @@
  * is what the caller passed then) back to back into the thread's in-flight record; at exit it
  * leaves as one record with the return value and duration. Only the bytes copied go to the
  * ring buffer, so records are as small as the operation (a snapshot: ~150 bytes, not the
- * 8.7 KiB the record can hold; fixed-size name fields made every record at least 600).
+ * 8.7 KiB the record can hold; fixed-size name fields would make every record at least 600).
  *
  * The in-flight record is a thread's own element of an LRU hash, filled in place: created on
  * the thread's first audited ioctl (one copy of the empty record), reused by its next ones and
  * marked done at exit (h.ts_ns = 0) instead of deleted; threads that are gone age out of the
- * LRU. (Inserting and deleting an element per operation, the first design, copied the whole
- * 8.7 KiB record into a newly allocated element at every entry: ~1.35 us of BPF time per
- * operation instead of ~0.7.) The daemon reads the elements still in flight when it stops.
+ * LRU. (Inserting and deleting an element per operation would copy the whole 8.7 KiB record
+ * into a newly allocated element at every entry: measured ~1.35 us of BPF time per operation
+ * instead of ~0.7.) The daemon reads the elements still in flight when it stops.
  * Task storage would be cheaper still but cannot be listed from user space.
  */
 #include "bpfwatch.bpf.h"

@@ -3,6 +3,7 @@ package io.bpfwatch;
 import io.bpfwatch.config.ConfigException;
 import io.bpfwatch.config.ConfigLoader;
 import io.bpfwatch.config.DaemonConfig;
+import io.bpfwatch.config.HttpConfig;
 import io.bpfwatch.config.LogsConfig;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.libbpf.LibbpfLog;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.StringJoiner;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -90,12 +92,18 @@ public final class Daemon implements AutoCloseable {
             LOG.errorf("reload refused, the running config stays:%n%s", e.getMessage());
             return false;
         }
-        if (!next.http().equals(config.http())) {
-            LOG.warnf("http.listen changed to %s: that takes a restart; still listening on %s",
-                    next.http().listen(), config.http().listen());
+        HttpConfig was = config.http(), now = next.http();
+        if (!now.listen().equals(was.listen()) || !Objects.equals(now.tls(), was.tls())) {
+            LOG.warnf("http.listen or http.tls changed (now %s://%s): that takes a restart; still serving %s://%s",
+                    now.scheme(), now.listen(), was.scheme(), was.listen());
+        }
+        if (!now.basicAuth().equals(was.basicAuth())) {
+            LOG.infof("http.basic-auth changed: %s", now.basicAuth().isEmpty() ? "no authentication"
+                    : now.basicAuth().size() + " user" + (now.basicAuth().size() == 1 ? "" : "s"));
         }
         supervisor.apply(next).join();
-        config = next;
+        // what is served stays what the server listens with; the users apply at once
+        config = new DaemonConfig(next.file(), new HttpConfig(was.host(), was.port(), was.tls(), now.basicAuth()), next.logs(), next.monitors());
         reloadsOk.increment();
         lastReloadOk.set(1);
         lastReloadTime.set(System.currentTimeMillis() / 1000);

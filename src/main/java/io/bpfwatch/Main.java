@@ -16,20 +16,11 @@ import java.nio.file.Path;
 /**
  * Entry point. check, probe and version run here and exit without starting Quarkus (no HTTP
  * port, nothing loaded), so they are safe beside a live daemon; run validates the config and
- * then boots Quarkus for /metrics and the health endpoints.
+ * then boots Quarkus for /metrics and the health endpoints, with the same arguments (the
+ * daemon bean is made from them: {@link DaemonProducer}).
  */
 @QuarkusMain
 public final class Main {
-    /** What run was asked to do; read by {@link DaemonLifecycle} and the HTTP routes. */
-    static volatile RunRequest request;
-
-    public record RunRequest(Path configPath, Path logsDir, DaemonConfig config) {
-    }
-
-    public static RunRequest request() {
-        return request;
-    }
-
     private Main() {}
 
     public static void main(String... argv) {
@@ -71,7 +62,6 @@ public final class Main {
             System.exit(1);
             return;
         }
-        request = new RunRequest(path, args.logsDir(), config);
         System.setProperty("quarkus.http.host", config.http().host());
         if (config.http().tls() == null) {
             System.setProperty("quarkus.http.port", String.valueOf(config.http().port()));
@@ -82,7 +72,7 @@ public final class Main {
             System.setProperty("quarkus.http.ssl.certificate.files", config.http().tls().cert().toString());
             System.setProperty("quarkus.http.ssl.certificate.key-files", config.http().tls().key().toString());
         }
-        DaemonLifecycle.installSignalHandlers();
+        DaemonLifecycle.installEarlySignalHandlers();
         Quarkus.run(DaemonLifecycle.class, argv);
     }
 }

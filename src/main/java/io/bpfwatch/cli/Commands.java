@@ -63,9 +63,9 @@ public final class Commands {
         fentry.ifPresent(why -> out.println("  " + why));
         String libbpf = Kernel.libbpfProblem();
         if (libbpf != null) out.println("  " + libbpf);
-        for (MonitorType t : catalog.all()) {
+        for (MonitorType<?, ?> t : catalog.all()) {
             MonitorConfig mc = c == null ? null : c.monitors().get(t.name());
-            Availability a = t.probe(k, mc == null ? null : mc.settings());
+            Availability a = t.probeParsed(k, mc == null ? ConfigLoader.defaults(t) : mc.settings());
             String note = c == null ? "" : mc == null || !mc.enabled() ? " (disabled in " + config + ")" : "";
             if (a instanceof Availability.Supported s) {
                 out.printf("%-10s supported: %s%s%n", t.name(), s.strategy(), note);

@@ -23,7 +23,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -261,10 +260,15 @@ public final class ConfigLoader {
         return new LogsConfig(path, rotation);
     }
 
+    /** A kind's settings when its section is empty (bpfwatch probe without a config). */
+    public static MonitorSettings defaults(MonitorType<?, ?> type) {
+        return type.parse(Section.absent(new Problems("(defaults)"), "monitors." + type.name()));
+    }
+
     private Map<String, MonitorConfig> monitors(Section s) {
         Map<String, MonitorConfig> out = new LinkedHashMap<>();
         for (String name : s.keys()) {
-            Optional<MonitorType> type = catalog.get(name);
+            Optional<MonitorType<?, ?>> type = catalog.get(name);
             if (type.isEmpty()) continue; // finish() reports it, with a suggestion
             Section m = s.section(name);
             boolean enabled = m.bool("enabled", true);
@@ -274,14 +278,9 @@ public final class ConfigLoader {
             }
             MonitorSettings settings = type.get().parse(m);
             m.finish();
-            out.put(name, new MonitorConfig(name, enabled, (int) ring, settings));
+            out.put(name, new MonitorConfig(name, name, enabled, (int) ring, settings));
         }
         s.finish();
         return out;
-    }
-
-    /** Names a config may list under monitors (for messages). */
-    public List<String> monitorNames() {
-        return catalog.names();
     }
 }

@@ -7,6 +7,8 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -133,6 +135,41 @@ public final class Section {
             return def;
         }
         return s.getValue();
+    }
+
+    /** One of {@code allowed} words, else a problem naming them. */
+    public String oneOf(String key, String def, List<String> allowed) {
+        Optional<Node> v = take(key);
+        if (v.isEmpty()) return def;
+        if (v.get() instanceof ScalarNode s && allowed.contains(s.getValue())) return s.getValue();
+        problems.at(v.get(), keyPath(key) + " must be " + words(allowed) + ", not " + describe(v.get()));
+        return def;
+    }
+
+    private static String words(List<String> allowed) {
+        if (allowed.size() == 1) return allowed.get(0);
+        return String.join(", ", allowed.subList(0, allowed.size() - 1)) + " or " + allowed.get(allowed.size() - 1);
+    }
+
+    /** An absolute path, taken as written (".." next to a symlink means what the kernel says). */
+    public Path absolutePath(String key, Path def) {
+        Optional<Node> v = take(key);
+        if (v.isEmpty()) return def;
+        if (!(v.get() instanceof ScalarNode s)) {
+            problems.at(v.get(), keyPath(key) + " must be a path like " + def + ", not " + describe(v.get()));
+            return def;
+        }
+        String text = s.getValue();
+        if (!text.startsWith("/")) {
+            problems.at(v.get(), keyPath(key) + " must be an absolute path like " + def + ", not '" + text + "'");
+            return def;
+        }
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            problems.at(v.get(), keyPath(key) + " is not a usable path: " + e.getReason());
+            return def;
+        }
     }
 
     public boolean bool(String key, boolean def) {

@@ -2,36 +2,55 @@ package io.bpfwatch.http;
 
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
-import org.mindrot.jbcrypt.BCrypt;
+import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
- * HTTP basic auth against bcrypt hashes ({@code http.basic-auth}). bcrypt is slow on purpose
- * (~50 ms at cost 10), so a verified header is remembered (by its SHA-256) and a scrape every
- * few seconds costs one hash lookup; a wrong password always pays the full price.
+ * HTTP basic auth against bcrypt hashes ({@code http.basic-auth}; $2a$, $2b$ and htpasswd's $2y$),
+ * checked with Bouncy Castle's OpenBSD bcrypt. The users come from the running config, so a
+ * reload changes them; with none configured every request passes. bcrypt is slow on purpose
+ * (~50 ms at cost 10), so a verified header is remembered (by its SHA-256) until the users
+ * change, and a scrape every few seconds costs one hash lookup; a wrong password always pays
+ * the full price.
  */
 public final class BasicAuth implements Handler<RoutingContext> {
-    private final Map<String, String> users;
-    private final Map<String, String> verified = new ConcurrentHashMap<>();
+    private final Supplier<Map<String, String>> users;
+    private volatile Verified verified = new Verified(Map.of());
 
-    public BasicAuth(Map<String, String> users) {
-        this.users = Map.copyOf(users);
+    /** Headers already checked against one set of users. */
+    private record Verified(Map<String, String> users, Map<String, String> byHeader) {
+        Verified(Map<String, String> users) {
+            this(users, new ConcurrentHashMap<>());
+        }
+    }
+
+    public BasicAuth(Supplier<Map<String, String>> users) {
+        this.users = users;
     }
 
     @Override
     public void handle(RoutingContext ctx) {
+        Map<String, String> now = users.get();
+        if (now.isEmpty()) {
+            ctx.next();
+            return;
+        }
+        Verified v = verified;
+        if (v.users() != now) verified = v = new Verified(now);
         String header = ctx.request().getHeader("Authorization");
         if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
             String key = sha256(header);
-            String user = verified.get(key);
-            if (user == null) user = check(header.substring(6).trim());
+            String user = v.byHeader().get(key);
+            if (user == null) user = check(now, header.substring(6).trim());
             if (user != null) {
-                if (verified.size() < 1024) verified.put(key, user);
+                if (v.byHeader().size() < 1024) v.byHeader().put(key, user);
                 ctx.next();
                 return;
             }
@@ -39,7 +58,7 @@ public final class BasicAuth implements Handler<RoutingContext> {
         ctx.response().setStatusCode(401).putHeader("WWW-Authenticate", "Basic realm=\"bpfwatch\"").end("Unauthorized\n");
     }
 
-    private String check(String encoded) {
+    static String check(Map<String, String> users, String encoded) {
         String decoded;
         try {
             decoded = new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
@@ -51,10 +70,8 @@ public final class BasicAuth implements Handler<RoutingContext> {
         String user = decoded.substring(0, colon);
         String hash = users.get(user);
         if (hash == null) return null;
-        // jBCrypt knows the $2a$ prefix; $2b$ and $2y$ (htpasswd) are the same algorithm
-        String normalized = "$2a$" + hash.substring(hash.indexOf('$', 1) + 1);
         try {
-            return BCrypt.checkpw(decoded.substring(colon + 1), normalized) ? user : null;
+            return OpenBSDBCrypt.checkPassword(hash, decoded.substring(colon + 1).toCharArray()) ? user : null;
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -63,7 +80,7 @@ public final class BasicAuth implements Handler<RoutingContext> {
     private static String sha256(String s) {
         try {
             return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

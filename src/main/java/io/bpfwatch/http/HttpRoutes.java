@@ -3,12 +3,12 @@ package io.bpfwatch.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.Daemon;
-import io.bpfwatch.Main;
 import io.bpfwatch.supervise.MonitorStatus;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -22,35 +22,29 @@ import java.time.Instant;
 public class HttpRoutes {
     private static final JsonFactory JSON = new JsonFactory();
 
+    @Inject
+    Daemon daemon;
+
     void routes(@Observes Router router) {
-        Main.RunRequest run = Main.request();
-        if (run != null && !run.config().http().basicAuth().isEmpty()) {
-            // before every route, /metrics included
-            router.route().order(Integer.MIN_VALUE).handler(new BasicAuth(run.config().http().basicAuth()));
-        }
+        // before every route, /metrics included; the users are the running config's
+        router.route().order(Integer.MIN_VALUE).handler(new BasicAuth(() -> daemon.config().http().basicAuth()));
         router.get("/").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; charset=utf-8")
                 .end("bpfwatch\n\n/metrics        Prometheus metrics\n/monitors       each monitor's state (JSON)\n"
                         + "/health/live    200 while the event loops run\n/health/ready   200 once every enabled monitor is attached or known unavailable\n"));
         router.get("/monitors").handler(this::monitors);
-        router.get("/health/live").handler(ctx -> health(ctx, DaemonHolder.get() != null && DaemonHolder.get().live(), "live"));
-        router.get("/health/ready").handler(ctx -> health(ctx, DaemonHolder.get() != null && DaemonHolder.get().ready(), "ready"));
+        router.get("/health/live").handler(ctx -> health(ctx, daemon.live(), "live"));
+        router.get("/health/ready").handler(ctx -> health(ctx, daemon.ready(), "ready"));
     }
 
     private void health(RoutingContext ctx, boolean ok, String what) {
-        Daemon d = DaemonHolder.get();
         ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json")
                 .end("{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"check\":\"" + what + "\""
-                        + (d != null ? ",\"summary\":" + quote(d.statusLine()) : "") + "}\n");
+                        + ",\"summary\":" + quote(daemon.statusLine()) + "}\n");
     }
 
     private void monitors(RoutingContext ctx) {
-        Daemon d = DaemonHolder.get();
-        if (d == null) {
-            ctx.response().setStatusCode(503).putHeader("content-type", "application/json").end("{\"monitors\":[],\"starting\":true}\n");
-            return;
-        }
         try {
-            ctx.response().putHeader("content-type", "application/json").end(monitorsJson(d));
+            ctx.response().putHeader("content-type", "application/json").end(monitorsJson(daemon));
         } catch (IOException e) {
             ctx.fail(e);
         }
@@ -66,6 +60,7 @@ public class HttpRoutes {
             for (MonitorStatus s : d.status()) {
                 g.writeStartObject();
                 g.writeStringField("name", s.name());
+                g.writeStringField("kind", s.kind());
                 g.writeStringField("state", s.state().label());
                 g.writeStringField("since", s.since().toString());
                 g.writeNumberField("restarts", s.restarts());
@@ -79,6 +74,7 @@ public class HttpRoutes {
                 g.writeNumberField("events", s.events());
                 g.writeStringField("log", s.log());
                 g.writeStringField("log_problem", s.logProblem());
+                g.writeNumberField("log_pending", s.logPending());
                 g.writeEndObject();
             }
             g.writeEndArray();

@@ -1,13 +1,13 @@
 package io.bpfwatch.kernel;
 
 import io.bpfwatch.libbpf.BpfException;
+import io.bpfwatch.libbpf.Btf;
 import io.bpfwatch.libbpf.Errno;
 import io.bpfwatch.libbpf.FeatureProbe;
 import io.bpfwatch.libbpf.LibBpf;
 import io.bpfwatch.libbpf.LibC;
 import org.jboss.logging.Logger;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,18 +24,33 @@ public final class Kernel {
     private static final Logger LOG = Logger.getLogger(Kernel.class);
     private static final Path TRACEFS = Path.of("/sys/kernel/tracing");
     private static final Path DEBUGFS_TRACING = Path.of("/sys/kernel/debug/tracing");
-    private static final Kernel SYSTEM = new Kernel(Path.of("/"));
+    private static final Kernel SYSTEM = new Kernel(Path.of("/"), null);
 
     private final Path root;
     private volatile boolean mountTried;
     private volatile Optional<String> missingFentry;
 
-    Kernel(Path root) {
+    private Kernel(Path root, Optional<String> missingFentry) {
         this.root = root;
+        this.missingFentry = missingFentry;
     }
 
+    /** The kernel this process runs on. */
     public static Kernel system() {
         return SYSTEM;
+    }
+
+    /**
+     * A kernel seen through a copy of its /sys under {@code root} (tests build one), with a fixed
+     * answer to whether fentry works (empty: it does). Nothing is mounted or loaded to ask it.
+     */
+    public static Kernel at(Path root, Optional<String> missingFentry) {
+        return new Kernel(root, missingFentry);
+    }
+
+    /** An absolute path as this kernel's view of the filesystem has it. */
+    public Path path(String absolute) {
+        return root.resolve(absolute.substring(1));
     }
 
     public String release() {
@@ -64,7 +79,7 @@ public final class Kernel {
         if (Files.isDirectory(t.resolve("events"))) return Optional.of(t.resolve("events"));
         Path d = root.resolve(DEBUGFS_TRACING.toString().substring(1));
         if (Files.isDirectory(d.resolve("events"))) return Optional.of(d.resolve("events"));
-        if (!mountTried && root.equals(Path.of("/"))) {
+        if (!mountTried && isSystem()) {
             mountTried = true;
             if (LibC.mount("nodev", TRACEFS.toString(), "tracefs", 0, null) == 0) {
                 LOG.infof("mounted tracefs on %s (tracepoints need it)", TRACEFS);
@@ -92,6 +107,20 @@ public final class Kernel {
             if (m.isPresent()) return m;
         }
         return Optional.empty();
+    }
+
+    /** The kernel's own BTF. */
+    public Btf vmlinuxBtf() throws BpfException {
+        return isSystem() ? Btf.vmlinux() : Btf.parse(path("/sys/kernel/btf/vmlinux").toString());
+    }
+
+    /** A loaded module's BTF, split on top of {@code vmlinux}. */
+    public Btf moduleBtf(String module, Btf vmlinux) throws BpfException {
+        return Btf.module(module, path("/sys/kernel/btf/" + module).toString(), vmlinux);
+    }
+
+    private boolean isSystem() {
+        return root.equals(Path.of("/"));
     }
 
     public boolean hasVmlinuxBtf() {
@@ -132,17 +161,5 @@ public final class Kernel {
         }
         missingFentry = answer;
         return answer;
-    }
-
-    /** Whether a kernel function can be probed (listed in available_filter_functions). */
-    public boolean traceableFunction(String function) {
-        Optional<Path> events = tracefsEvents();
-        if (events.isEmpty()) return false;
-        Path list = events.get().getParent().resolve("available_filter_functions");
-        try (var lines = Files.lines(list)) {
-            return lines.anyMatch(l -> l.equals(function) || l.startsWith(function + " "));
-        } catch (IOException | java.io.UncheckedIOException e) {
-            return false;
-        }
     }
 }

@@ -6,7 +6,9 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.LongByReference;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A BPF object (one compiled .bpf.o) from open to close. Between {@link #open} and
@@ -17,7 +19,8 @@ import java.util.List;
 public final class BpfObject implements AutoCloseable {
     private final String label;
     private Pointer obj;
-    private final Memory elf;      // libbpf keeps referring to the ELF bytes until close
+    // native buffers libbpf refers to until close: held here so they are not freed before
+    private final Memory elf;
     private final Memory openOpts;
     private boolean loaded;
 
@@ -94,8 +97,29 @@ public final class BpfObject implements AutoCloseable {
         return new BpfMap(this, m, name);
     }
 
+    /** The names of the object's maps, its data sections (.rodata, .bss) among them. */
+    public Set<String> mapNames() {
+        Set<String> out = new LinkedHashSet<>();
+        for (Pointer m = LibBpf.bpf_object__next_map(handle(), null); m != null; m = LibBpf.bpf_object__next_map(handle(), m)) {
+            out.add(LibBpf.bpf_map__name(m));
+        }
+        return out;
+    }
+
+    /** The names of the object's `const volatile` variables. */
+    public Set<String> constantNames() {
+        Pointer b = LibBpf.bpf_object__btf(handle());
+        return b == null ? Set.of() : new LinkedHashSet<>(Btf.borrowed(b).variables(".rodata").keySet());
+    }
+
     public boolean hasMap(String name) {
         return LibBpf.bpf_object__find_map_by_name(handle(), name) != null;
+    }
+
+    /** Whether the object declares this `const volatile` variable. */
+    public boolean hasConstant(String variable) {
+        Pointer b = LibBpf.bpf_object__btf(handle());
+        return b != null && Btf.borrowed(b).variable(".rodata", variable).isPresent();
     }
 
     /** Sets a `const volatile` integer in .rodata (1, 2, 4 or 8 bytes, as declared). */
@@ -166,11 +190,5 @@ public final class BpfObject implements AutoCloseable {
             LibBpf.bpf_object__close(obj);
             obj = null;
         }
-    }
-
-    // keep the native buffers reachable for as long as the object is open
-    @SuppressWarnings("unused")
-    private Memory[] pinned() {
-        return new Memory[] {elf, openOpts};
     }
 }

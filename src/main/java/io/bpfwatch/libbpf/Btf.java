@@ -44,9 +44,20 @@ public final class Btf implements AutoCloseable {
 
     /** A kernel module's BTF (/sys/kernel/btf/NAME), split on top of the kernel's. */
     public static Btf module(String name, Btf vmlinux) throws BpfException {
-        String path = "/sys/kernel/btf/" + name;
+        return module(name, "/sys/kernel/btf/" + name, vmlinux);
+    }
+
+    /** A kernel module's BTF from {@code path}, split on top of the kernel's. */
+    public static Btf module(String name, String path, Btf vmlinux) throws BpfException {
         Pointer p = LibBpf.btf__parse_split(path, vmlinux.btf);
         if (p == null) throw new BpfException("reading BTF of module " + name + " (" + path + ")", Native.getLastError());
+        return new Btf(p, true);
+    }
+
+    /** BTF from a file: raw BTF (as under /sys/kernel/btf) or the .BTF section of an ELF object. */
+    public static Btf parse(String path) throws BpfException {
+        Pointer p = LibBpf.btf__parse(path, null);
+        if (p == null) throw new BpfException("reading BTF of " + path, Native.getLastError());
         return new Btf(p, true);
     }
 
@@ -81,18 +92,23 @@ public final class Btf implements AutoCloseable {
 
     /** Byte offset and size of a global variable in a data section (".rodata", ".bss", ...). */
     public Optional<int[]> variable(String section, String variable) {
+        return Optional.ofNullable(variables(section).get(variable));
+    }
+
+    /** The variables of a data section by name: byte offset and size of each, in section order. */
+    public Map<String, int[]> variables(String section) {
+        Map<String, int[]> out = new LinkedHashMap<>();
         int id = find(section, KIND_DATASEC);
-        if (id < 0) return Optional.empty();
+        if (id < 0) return out;
         Pointer t = LibBpf.btf__type_by_id(btf, id);
         int vlen = t.getInt(4) & 0xffff;
         for (int i = 0; i < vlen; i++) {
             long v = 12L + 12L * i;
             int varType = t.getInt(v);
             Pointer var = LibBpf.btf__type_by_id(btf, varType);
-            String name = LibBpf.btf__name_by_offset(btf, var.getInt(0));
-            if (variable.equals(name)) return Optional.of(new int[] {t.getInt(v + 4), t.getInt(v + 8)});
+            out.put(LibBpf.btf__name_by_offset(btf, var.getInt(0)), new int[] {t.getInt(v + 4), t.getInt(v + 8)});
         }
-        return Optional.empty();
+        return out;
     }
 
     @Override

@@ -10,6 +10,35 @@ import java.io.InputStream;
 public final class BpfObjects {
     private BpfObjects() {}
 
+    /** Where a monitor's object comes from: how errors name it, libbpf's object name, its bytes. */
+    public interface Source {
+        String label();
+
+        String name();
+
+        byte[] read() throws IOException;
+    }
+
+    /** The object shipped for built-in monitor {@code name}. */
+    public static Source builtin(String name) {
+        return new Source() {
+            @Override
+            public String label() {
+                return BpfObjects.label(name);
+            }
+
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public byte[] read() throws IOException {
+                return BpfObjects.read(name);
+            }
+        };
+    }
+
     /** How errors name the object: its source location in the repository. */
     public static String label(String name) {
         return "monitors/" + name + "/" + name + ".bpf.o";

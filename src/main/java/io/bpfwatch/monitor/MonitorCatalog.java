@@ -14,10 +14,10 @@ import java.util.Optional;
 
 /** The monitor types this build knows, by name. */
 public final class MonitorCatalog {
-    private final Map<String, MonitorType> types = new LinkedHashMap<>();
+    private final Map<String, MonitorType<?, ?>> types = new LinkedHashMap<>();
 
-    public MonitorCatalog(List<MonitorType> types) {
-        for (MonitorType t : types) this.types.put(t.name(), t);
+    public MonitorCatalog(List<MonitorType<?, ?>> types) {
+        for (MonitorType<?, ?> t : types) this.types.put(t.name(), t);
     }
 
     /** What bpfwatch ships. */
@@ -26,13 +26,13 @@ public final class MonitorCatalog {
     }
 
     /** This catalog plus extra types (tests add monitors that exercise failure paths). */
-    public MonitorCatalog with(MonitorType... extra) {
-        List<MonitorType> all = new ArrayList<>(types.values());
+    public MonitorCatalog with(MonitorType<?, ?>... extra) {
+        List<MonitorType<?, ?>> all = new ArrayList<>(types.values());
         Collections.addAll(all, extra);
         return new MonitorCatalog(all);
     }
 
-    public Optional<MonitorType> get(String name) {
+    public Optional<MonitorType<?, ?>> get(String name) {
         return Optional.ofNullable(types.get(name));
     }
 
@@ -40,7 +40,7 @@ public final class MonitorCatalog {
         return List.copyOf(types.keySet());
     }
 
-    public List<MonitorType> all() {
+    public List<MonitorType<?, ?>> all() {
         return List.copyOf(types.values());
     }
 }

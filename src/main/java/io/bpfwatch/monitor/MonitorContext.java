@@ -1,7 +1,10 @@
 package io.bpfwatch.monitor;
 
-import io.micrometer.core.instrument.MeterRegistry;
+import io.bpfwatch.kernel.Kernel;
 
-/** What a live monitor is given: its name, metrics, and where its events go. */
-public record MonitorContext(String monitor, MeterRegistry registry, MonitorMetrics metrics, EventOutput output) {
+/**
+ * What a live monitor is given by its supervisor slot: its name, its self-health metrics, where
+ * its events go, and the kernel its plan was made for.
+ */
+public record MonitorContext(String monitor, MonitorMetrics health, EventOutput output, Kernel kernel) {
 }

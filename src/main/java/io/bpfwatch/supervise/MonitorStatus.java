@@ -5,9 +5,14 @@ import io.bpfwatch.monitor.MonitorState;
 import java.time.Instant;
 import java.util.List;
 
-/** An immutable snapshot of one monitor, as /monitors and STATUS= show it. */
+/**
+ * One monitor as /monitors and STATUS= show it: its state and since when, its plan and attach
+ * points, its last error, its events and its log ({@code logPending}: events accepted and not
+ * yet written).
+ */
 public record MonitorStatus(
         String name,
+        String kind,
         MonitorState state,
         Instant since,
         long restarts,
@@ -18,5 +23,6 @@ public record MonitorStatus(
         Instant nextAttempt,
         long events,
         String log,
-        String logProblem) {
+        String logProblem,
+        long logPending) {
 }

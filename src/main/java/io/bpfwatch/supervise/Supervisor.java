@@ -4,14 +4,17 @@ import io.bpfwatch.config.DaemonConfig;
 import io.bpfwatch.config.LogsConfig;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.monitor.Availability;
-import io.bpfwatch.monitor.BpfMonitor;
 import io.bpfwatch.monitor.EventOutput;
+import io.bpfwatch.monitor.Meters;
+import io.bpfwatch.monitor.Monitor;
 import io.bpfwatch.monitor.MonitorCatalog;
 import io.bpfwatch.monitor.MonitorConfig;
 import io.bpfwatch.monitor.MonitorContext;
 import io.bpfwatch.monitor.MonitorMetrics;
+import io.bpfwatch.monitor.MonitorSettings;
 import io.bpfwatch.monitor.MonitorState;
 import io.bpfwatch.monitor.MonitorType;
+import io.bpfwatch.monitor.Plan;
 import io.bpfwatch.sink.EventLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jboss.logging.Logger;
@@ -19,6 +22,7 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,11 +34,15 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Keeps every configured monitor in its wanted state. All lifecycle work runs on one thread,
- * so slots need no locks; readers see immutable snapshots. A monitor that fails to start or
- * whose decoder throws goes to backoff and is retried (capped, jittered); one the kernel
- * cannot run yet is re-probed every few seconds and starts by itself when it can. Nothing one
- * monitor does affects another.
+ * Keeps every configured monitor in its wanted state. Each monitor has a slot that owns what
+ * outlives its restarts: its metrics, its event log, its state. A built-in kind always has a
+ * slot (disabled when not configured); any other monitor has one while the config names it.
+ *
+ * All lifecycle work runs on one thread, so slots need no locks; readers see immutable
+ * snapshots. A monitor that fails to start or whose decoder throws goes to backoff and is
+ * retried (capped, jittered); one the kernel cannot run yet is re-probed every few seconds and
+ * starts by itself when it can; one whose plan stops holding (its module went) is stopped and
+ * probed again. Nothing one monitor does affects another.
  */
 public final class Supervisor implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Supervisor.class);
@@ -48,8 +56,8 @@ public final class Supervisor implements AutoCloseable {
     private final Duration reprobe;
     private final int queueCapacity;
     private final ScheduledExecutorService exec;
-    private final Map<String, Slot> slots = new LinkedHashMap<>();
-    private volatile List<MonitorStatus> snapshot = List.of();
+    private final Map<String, Slot<?, ?>> slots = new LinkedHashMap<>();
+    private volatile List<View> snapshot = List.of();
     private volatile long heartbeat = System.nanoTime();
     private LogsConfig logs;
     private boolean closed;
@@ -66,9 +74,14 @@ public final class Supervisor implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        for (MonitorType t : catalog.all()) slots.put(t.name(), new Slot(t, new MonitorMetrics(t.name(), registry)));
+        for (MonitorType<?, ?> t : catalog.all()) slots.put(t.name(), slot(t.name(), t));
         publish();
         exec.scheduleWithFixedDelay(this::housekeeping, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private <S extends MonitorSettings, M> Slot<S, M> slot(String name, MonitorType<S, M> type) {
+        Meters meters = new Meters(registry);
+        return new Slot<>(name, type, meters, new MonitorMetrics(name, meters), type.metrics(name, meters));
     }
 
     /**
@@ -83,9 +96,25 @@ public final class Supervisor implements AutoCloseable {
     private void applyNow(DaemonConfig config) {
         if (closed) return;
         logs = config.logs();
-        for (Slot s : slots.values()) if (s.log != null) s.log.reconfigure(logs);
-        for (Slot s : slots.values()) {
-            MonitorConfig wanted = config.monitors().get(s.type.name());
+        // monitors the config no longer names, or names with another kind, leave with their metrics
+        for (Iterator<Slot<?, ?>> it = slots.values().iterator(); it.hasNext(); ) {
+            Slot<?, ?> s = it.next();
+            MonitorConfig wanted = config.monitors().get(s.name);
+            boolean builtin = catalog.get(s.name).isPresent();
+            if (builtin ? wanted != null && !wanted.kind().equals(s.type.name()) : wanted == null || !wanted.kind().equals(s.type.name())) {
+                remove(s);
+                it.remove();
+                LOG.infof("%s: removed", s.name);
+            }
+        }
+        for (MonitorConfig mc : config.monitors().values()) {
+            if (slots.containsKey(mc.name())) continue;
+            MonitorType<?, ?> type = catalog.get(mc.kind()).orElseThrow(() -> new IllegalStateException("unknown kind " + mc.kind()));
+            slots.put(mc.name(), slot(mc.name(), type));
+        }
+        for (Slot<?, ?> s : slots.values()) if (s.log != null) s.log.reconfigure(logs);
+        for (Slot<?, ?> s : slots.values()) {
+            MonitorConfig wanted = config.monitors().get(s.name);
             boolean enable = wanted != null && wanted.enabled();
             if (!enable) {
                 if (s.state != MonitorState.DISABLED) {
@@ -93,13 +122,13 @@ public final class Supervisor implements AutoCloseable {
                     s.cancelPending();
                     s.config = wanted;
                     transition(s, MonitorState.DISABLED);
-                    LOG.infof("%s: disabled", s.name());
+                    LOG.infof("%s: disabled", s.name);
                 }
                 s.config = wanted;
                 continue;
             }
             if (s.state != MonitorState.DISABLED && Objects.equals(wanted, s.config)) continue;
-            if (s.state != MonitorState.DISABLED) LOG.infof("%s: config changed, restarting", s.name());
+            if (s.state != MonitorState.DISABLED) LOG.infof("%s: config changed, restarting", s.name);
             stopInstance(s);
             s.cancelPending();
             s.config = wanted;
@@ -109,34 +138,38 @@ public final class Supervisor implements AutoCloseable {
         publish();
     }
 
-    private void attempt(Slot s, boolean afterFailure) {
+    /** A monitor gone from the config: stopped, its log closed, its series removed. */
+    private void remove(Slot<?, ?> s) {
+        s.cancelPending();
+        stopInstance(s);
+        if (s.log != null) s.log.close();
+        s.meters.close();
+    }
+
+    private void attempt(Slot<?, ?> s, boolean afterFailure) {
         if (closed || s.config == null || !s.config.enabled()) return;
         s.cancelPending();
-        if (afterFailure) s.metrics.restarts.increment();
-        Availability a;
-        try {
-            a = s.type.probe(kernel, s.config.settings());
-        } catch (RuntimeException e) {
-            a = new Availability.Unsupported("probing failed: " + e);
-        }
+        if (afterFailure) s.health.restarts.increment();
+        Availability a = probe(s);
         if (a instanceof Availability.Unsupported u) {
             if (s.state != MonitorState.UNAVAILABLE || !u.reason().equals(s.lastError)) {
-                LOG.infof("%s: unavailable: %s (checking again every %ss)", s.name(), u.reason(), reprobe.toSeconds());
+                LOG.infof("%s: unavailable: %s (checking again every %ss)", s.name, u.reason(), reprobe.toSeconds());
             }
             s.error(u.reason());
-            s.strategy = null;
+            s.plan = null;
             s.attachPoints = List.of();
             transition(s, MonitorState.UNAVAILABLE);
             s.schedule(exec, reprobe, () -> attempt(s, false));
             publish();
             return;
         }
-        Availability.Supported sup = (Availability.Supported) a;
+        Plan plan = ((Availability.Supported) a).plan();
         transition(s, MonitorState.STARTING);
         publish();
-        if (s.log == null) s.log = new EventLog(s.name(), logs, queueCapacity, s.metrics.lostQueue, s.metrics.lostWrite);
-        BpfMonitor m = s.type.create(s.config, new MonitorContext(s.name(), registry, s.metrics, new EventOutput(s.metrics, s.log)));
+        if (s.log == null) s.log = new EventLog(s.name, logs, queueCapacity, s.health.lostQueue, s.health.lostWrite);
+        Monitor m;
         try {
+            m = s.create(plan, new MonitorContext(s.name, s.health, new EventOutput(s.health, s.log), kernel));
             m.start(failure -> exec.execute(() -> onFailure(s, m, failure)));
         } catch (Exception | Error e) {
             failed(s, e);
@@ -144,20 +177,28 @@ public final class Supervisor implements AutoCloseable {
         }
         s.instance = m;
         s.startedAt = System.nanoTime();
-        s.strategy = sup.strategy();
+        s.plan = plan;
         s.attachPoints = m.attachPoints();
         transition(s, MonitorState.RUNNING);
-        LOG.infof("%s: running, attached to %s", s.name(), String.join(", ", s.attachPoints));
+        LOG.infof("%s: running, attached to %s", s.name, String.join(", ", s.attachPoints));
         publish();
     }
 
-    private void onFailure(Slot s, BpfMonitor m, Throwable failure) {
+    private Availability probe(Slot<?, ?> s) {
+        try {
+            return s.type.probeParsed(kernel, s.config.settings());
+        } catch (RuntimeException e) {
+            return new Availability.Unsupported("probing failed: " + e);
+        }
+    }
+
+    private void onFailure(Slot<?, ?> s, Monitor m, Throwable failure) {
         if (s.instance != m || closed) return; // stale: already stopped or replaced
-        LOG.errorf("%s: stopped after an error: %s", s.name(), failure);
+        LOG.errorf("%s: stopped after an error: %s", s.name, failure);
         failed(s, failure);
     }
 
-    private void failed(Slot s, Throwable e) {
+    private void failed(Slot<?, ?> s, Throwable e) {
         stopInstance(s);
         s.failures++;
         Duration delay = backoff.delay(s.failures);
@@ -165,36 +206,36 @@ public final class Supervisor implements AutoCloseable {
         s.error(message);
         s.nextAttempt = Instant.now().plus(delay);
         transition(s, MonitorState.BACKOFF);
-        LOG.warnf("%s: failed (%d in a row), retrying in %.1f s: %s", s.name(), s.failures, delay.toMillis() / 1000.0, message);
+        LOG.warnf("%s: failed (%d in a row), retrying in %.1f s: %s", s.name, s.failures, delay.toMillis() / 1000.0, message);
         s.schedule(exec, delay, () -> attempt(s, true));
         publish();
     }
 
-    private void stopInstance(Slot s) {
-        BpfMonitor m = s.instance;
+    private void stopInstance(Slot<?, ?> s) {
+        Monitor m = s.instance;
         s.instance = null;
         s.attachPoints = List.of();
         if (m != null) m.stop();
     }
 
-    private void transition(Slot s, MonitorState to) {
+    private void transition(Slot<?, ?> s, MonitorState to) {
         if (s.state != to) {
             s.state = to;
             s.since = Instant.now();
         }
         if (to != MonitorState.BACKOFF) s.nextAttempt = null;
-        s.metrics.state(to);
+        s.health.state(to);
     }
 
     private void housekeeping() {
         heartbeat = System.nanoTime();
         if (closed) return;
-        for (Slot s : slots.values()) {
+        for (Slot<?, ?> s : slots.values()) {
             if (s.state != MonitorState.RUNNING || s.instance == null) continue;
             if (s.failures > 0 && System.nanoTime() - s.startedAt > STABLE.toNanos()) s.failures = 0;
-            String lost = lostAttachment(s.instance);
+            String lost = lostPlan(s.plan);
             if (lost != null) {
-                LOG.warnf("%s: %s, detaching", s.name(), lost);
+                LOG.warnf("%s: %s, detaching", s.name, lost);
                 stopInstance(s);
                 attempt(s, false);
                 continue;
@@ -204,12 +245,12 @@ public final class Supervisor implements AutoCloseable {
                 s.lastProbe = System.nanoTime();
                 Availability a;
                 try {
-                    a = s.type.probe(kernel, s.config.settings());
+                    a = s.type.probeParsed(kernel, s.config.settings());
                 } catch (RuntimeException e) {
                     continue;
                 }
                 if (a instanceof Availability.Unsupported u) {
-                    LOG.warnf("%s: no longer available (%s), detaching", s.name(), u.reason());
+                    LOG.warnf("%s: no longer available (%s), detaching", s.name, u.reason());
                     stopInstance(s);
                     attempt(s, false);
                 }
@@ -218,9 +259,10 @@ public final class Supervisor implements AutoCloseable {
         publish();
     }
 
-    private String lostAttachment(BpfMonitor m) {
+    private static String lostPlan(Plan plan) {
+        if (plan == null) return null;
         try {
-            return m.attachmentLost();
+            return plan.guard().lost();
         } catch (RuntimeException e) {
             return "checking its attachments failed: " + e;
         }
@@ -229,32 +271,25 @@ public final class Supervisor implements AutoCloseable {
     /** SIGHUP: every log reopens its file before the next write. */
     public void reopenLogs() {
         exec.execute(() -> {
-            for (Slot s : slots.values()) if (s.log != null) s.log.reopen();
+            for (Slot<?, ?> s : slots.values()) if (s.log != null) s.log.reopen();
         });
     }
 
+    /** Every monitor's state; counters and the log's state are read live. */
     public List<MonitorStatus> status() {
-        return snapshot;
+        List<MonitorStatus> out = new ArrayList<>();
+        for (View v : snapshot) out.add(v.status());
+        return out;
     }
 
     /** The supervisor loop and every running reader are alive. */
     public boolean live() {
         if (System.nanoTime() - heartbeat > 5_000_000_000L) return false;
-        for (Slot s : slots.values()) {
-            BpfMonitor m = s.instance;
+        for (View v : snapshot) {
+            Monitor m = v.instance;
             if (m != null && !m.alive()) return false;
         }
         return true;
-    }
-
-    /** Test hook: the live instance of a monitor, if running. */
-    public BpfMonitor instance(String name) throws Exception {
-        return exec.submit(() -> slots.get(name).instance).get();
-    }
-
-    /** Test hook: a monitor's event log, once it has one. */
-    public EventLog log(String name) throws Exception {
-        return exec.submit(() -> slots.get(name).log).get();
     }
 
     /** Stops every monitor (detach, drain) and flushes every log. */
@@ -263,11 +298,11 @@ public final class Supervisor implements AutoCloseable {
         try {
             exec.submit(() -> {
                 closed = true;
-                for (Slot s : slots.values()) {
+                for (Slot<?, ?> s : slots.values()) {
                     s.cancelPending();
                     stopInstance(s);
                 }
-                for (Slot s : slots.values()) {
+                for (Slot<?, ?> s : slots.values()) {
                     if (s.log != null) s.log.close();
                 }
                 publish();
@@ -280,42 +315,58 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private void publish() {
-        List<MonitorStatus> out = new ArrayList<>();
-        for (Slot s : slots.values()) {
-            out.add(new MonitorStatus(s.name(), s.state, s.since, (long) s.metrics.restarts.count(), s.strategy,
-                    List.copyOf(s.attachPoints), s.lastError, s.lastErrorAt, s.nextAttempt,
-                    (long) s.metrics.events.count(), s.log == null ? null : s.log.path().toString(),
-                    s.log == null ? null : s.log.problem()));
+        List<View> out = new ArrayList<>();
+        for (Slot<?, ?> s : slots.values()) {
+            out.add(new View(s.name, s.type.name(), s.state, s.since, s.plan == null ? null : s.plan.strategy(),
+                    List.copyOf(s.attachPoints), s.lastError, s.lastErrorAt, s.nextAttempt, s.instance, s.health, s.log));
         }
         snapshot = List.copyOf(out);
     }
 
-    private static final class Slot {
-        final MonitorType type;
-        final MonitorMetrics metrics;
+    /** What {@link #publish} froze of a slot, plus the live objects its counters are read from. */
+    private record View(String name, String kind, MonitorState state, Instant since, String strategy, List<String> attachPoints,
+                        String lastError, Instant lastErrorAt, Instant nextAttempt, Monitor instance, MonitorMetrics health, EventLog log) {
+        MonitorStatus status() {
+            return new MonitorStatus(name, kind, state, since, (long) health.restarts.count(), strategy, attachPoints, lastError,
+                    lastErrorAt, nextAttempt, (long) health.events.count(), log == null ? null : log.path().toString(),
+                    log == null ? null : log.problem(), log == null ? 0 : log.pending());
+        }
+    }
+
+    private static final class Slot<S extends MonitorSettings, M> {
+        final String name;
+        final MonitorType<S, M> type;
+        final Meters meters;
+        final MonitorMetrics health;
+        final M metrics;
         MonitorConfig config;
         MonitorState state = MonitorState.DISABLED;
         Instant since = Instant.now();
         String lastError;
         Instant lastErrorAt;
         Instant nextAttempt;
-        String strategy;
+        Plan plan;
         List<String> attachPoints = List.of();
-        BpfMonitor instance;
+        Monitor instance;
         EventLog log;
         int failures;
         long startedAt;
         long lastProbe = System.nanoTime();
         ScheduledFuture<?> pending;
 
-        Slot(MonitorType type, MonitorMetrics metrics) {
+        Slot(String name, MonitorType<S, M> type, Meters meters, MonitorMetrics health, M metrics) {
+            this.name = name;
             this.type = type;
+            this.meters = meters;
+            this.health = health;
             this.metrics = metrics;
-            metrics.state(MonitorState.DISABLED);
+            health.state(MonitorState.DISABLED);
         }
 
-        String name() {
-            return type.name();
+        /** The live instance of this slot's kind, with its settings as the kind parsed them. */
+        @SuppressWarnings("unchecked")
+        Monitor create(Plan plan, MonitorContext context) {
+            return type.create(config, (S) config.settings(), plan, metrics, context);
         }
 
         void error(String message) {

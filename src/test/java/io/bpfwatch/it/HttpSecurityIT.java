@@ -1,13 +1,11 @@
 package io.bpfwatch.it;
 
 import io.bpfwatch.testkit.RequiresBpf;
+import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mindrot.jbcrypt.BCrypt;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -20,10 +18,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
+import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 import static io.bpfwatch.it.DaemonIT.freePort;
 import static io.bpfwatch.it.DaemonIT.launcher;
@@ -48,8 +49,8 @@ class HttpSecurityIT {
         openssl.getInputStream().readAllBytes();
         assertThat(openssl.waitFor()).isZero();
 
-        String promHash = BCrypt.hashpw("s3cret", BCrypt.gensalt(10));
-        String htpasswdStyle = "$2y$" + BCrypt.hashpw("other", BCrypt.gensalt(10)).substring(4); // as htpasswd -B writes it
+        String promHash = OpenBSDBCrypt.generate("2b", "s3cret".toCharArray(), salt(), 10);
+        String htpasswdStyle = OpenBSDBCrypt.generate("2y", "other".toCharArray(), salt(), 10); // as htpasswd -B writes it
         int port = freePort();
         Path config = dir.resolve("bpfwatch.yaml");
         Files.writeString(config, "http:\n  listen: 127.0.0.1:" + port + "\n  tls: { cert: " + cert + ", key: " + key + " }\n"
@@ -97,6 +98,21 @@ class HttpSecurityIT {
             }
             assertThat(new String(reply, StandardCharsets.ISO_8859_1)).doesNotContain("bpfwatch").doesNotStartWith("HTTP/1.0 200").doesNotStartWith("HTTP/1.1 200");
         }
+
+        // users are reloadable: a new password replaces the old one at once, a removed user is out
+        String rotated = OpenBSDBCrypt.generate("2y", "n3w".toCharArray(), salt(), 10);
+        Files.writeString(config, Files.readString(config).replace(promHash, rotated).replace("    admin: \"" + htpasswdStyle + "\"\n", ""));
+        assertThat(new ProcessBuilder("kill", "-HUP", Long.toString(daemon.pid())).start().waitFor()).isZero();
+        String renewed = "Basic " + Base64.getEncoder().encodeToString("prometheus:n3w".getBytes(StandardCharsets.UTF_8));
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (send(https, port, "/metrics", renewed).statusCode() != 200) {
+            assertThat(System.nanoTime()).as("the new password accepted within 30 s of SIGHUP").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertThat(send(https, port, "/metrics", good).statusCode()).as("the old password, after the reload").isEqualTo(401);
+        assertThat(send(https, port, "/metrics", "Basic " + Base64.getEncoder().encodeToString("admin:other".getBytes(StandardCharsets.UTF_8))).statusCode())
+                .as("a removed user").isEqualTo(401);
+        assertThat(Files.readString(out)).contains("http.basic-auth changed: 1 user").doesNotContain("takes a restart");
     }
 
     private static HttpResponse<String> send(HttpClient c, int port, String path, String auth) throws Exception {
@@ -116,5 +132,11 @@ class HttpSecurityIT {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), null);
         return ctx;
+    }
+
+    private static byte[] salt() {
+        byte[] salt = new byte[16];
+        new SecureRandom().nextBytes(salt);
+        return salt;
     }
 }

@@ -155,7 +155,7 @@ class DashboardAndManifestsIT {
         slots[10] = 3;
         Log2Histogram h = new Log2Histogram(slots, 3, 3 * 1500, 1800);
         PeerStats peer = new PeerStats("wg0", "cGVlcnB1YmxpY2tleWNHVmxjbkIxWW14cFkydGxlUT0=", "10.0.0.2:51820", h, h, 1000, 3, 900, 3);
-        WireguardCollector.of(r).attach(() -> new WireguardCollector.Snapshot(List.of(peer), 0));
+        WireguardCollector.register(new io.bpfwatch.monitor.Meters(r)).attach(() -> new WireguardCollector.Snapshot(List.of(peer), 0));
         return r.scrape();
     }
 

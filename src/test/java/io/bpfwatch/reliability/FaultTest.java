@@ -31,7 +31,11 @@ class FaultTest {
     private static final String EVENTS = "bpfwatch_events_total{monitor=\"echo\"}";
 
     private static TestDaemon daemon(Path dir, String logs, String echo) throws Exception {
-        MonitorCatalog catalog = MonitorCatalog.builtin().with(new TestMonitors.Echo());
+        return daemon(dir, logs, echo, new TestMonitors.Echo());
+    }
+
+    private static TestDaemon daemon(Path dir, String logs, String echo, TestMonitors.Echo type) throws Exception {
+        MonitorCatalog catalog = MonitorCatalog.builtin().with(type);
         String yaml = "logs:\n  dir: " + dir.resolve("logs") + "\n" + logs + "monitors:\n  echo: " + echo + "\n";
         return new TestDaemon(dir, yaml, catalog, Backoff.DEFAULT, Duration.ofSeconds(5));
     }
@@ -53,13 +57,17 @@ class FaultTest {
 
     @Test
     void aFullRingIsCountedExactlyAndDeliveryResumes(@TempDir Path dir) throws Exception {
-        try (TestDaemon d = daemon(dir, "", "{ ring-buffer: 64KiB }")) {
-            d.daemon.supervisor().instance("echo").pauseReading(true);
-            int caused = 3000; // 64-byte slots: about 1000 fit in 64 KiB
-            for (int i = 0; i < caused; i++) TestMonitors.echo(0);
+        TestMonitors.Echo echo = new TestMonitors.Echo();
+        try (TestDaemon d = daemon(dir, "", "{ ring-buffer: 64KiB }", echo)) {
+            // the reader is held inside the first record: the ring fills behind it
+            echo.gate.holdNext();
+            TestMonitors.echo(0);
+            echo.gate.awaitHeld();
+            int caused = 3001; // 64-byte slots: about 1000 fit in 64 KiB
+            for (int i = 1; i < caused; i++) TestMonitors.echo(0);
             long kernelLost = (long) lost(d.metrics(), "kernel");
             assertThat(kernelLost).as("the kernel counted its drops while nobody read").isBetween(1900L, 2100L);
-            d.daemon.supervisor().instance("echo").pauseReading(false);
+            echo.gate.release();
             long fit = caused - kernelLost;
             await("the ring drained", Duration.ofSeconds(10), () -> d.metrics().get(EVENTS) == fit);
             Prom m = d.metrics();
@@ -92,7 +100,7 @@ class FaultTest {
             assertThat(lost(m, "write")).isPositive();
             assertThat(written.size() + lost(m, "write")).isEqualTo(1000);
             assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
-            assertThat(d.daemon.supervisor().log("echo").problem()).contains("No space left on device");
+            assertThat(d.status("echo").logProblem()).contains("No space left on device");
 
             Files.delete(filler);
             Thread.sleep(1100); // the writer retries once a second
@@ -106,7 +114,7 @@ class FaultTest {
                 }
             });
             assertThat(seqs(d).subList(written.size(), written.size() + 10)).containsExactly(1000L, 1001L, 1002L, 1003L, 1004L, 1005L, 1006L, 1007L, 1008L, 1009L);
-            assertThat(d.daemon.supervisor().log("echo").problem()).isNull();
+            assertThat(d.status("echo").logProblem()).isNull();
             assertThat(lost(d.metrics(), "write")).isEqualTo(1000 - written.size());
         } finally {
             mount("-l", logs.toString()); // umount -l
@@ -130,7 +138,7 @@ class FaultTest {
             try {
                 for (int i = 0; i < 5; i++) TestMonitors.echo(0);
                 await("5 counted", Duration.ofSeconds(10), () -> lost(d.metrics(), "write") == 5);
-                assertThat(d.daemon.supervisor().log("echo").problem()).contains("Operation not permitted");
+                assertThat(d.status("echo").logProblem()).contains("Operation not permitted");
             } finally {
                 chattr("-i", log);
             }
@@ -142,7 +150,7 @@ class FaultTest {
                     TestMonitors.echo(0);
                     try {
                         d.drain("echo");
-                        String problem = d.daemon.supervisor().log("echo").problem();
+                        String problem = d.status("echo").logProblem();
                         return problem != null && problem.contains("cannot open");
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
@@ -175,7 +183,7 @@ class FaultTest {
                     throw new IllegalStateException(e);
                 }
             });
-            assertThat(d.daemon.supervisor().log("echo").problem()).isNull();
+            assertThat(d.status("echo").logProblem()).isNull();
             assertThat(lost(d.metrics(), "write")).isEqualTo(lostWhileBroken);
         }
     }

@@ -1,6 +1,5 @@
 package io.bpfwatch.supervise;
 
-import io.bpfwatch.monitor.BpfMonitor;
 import io.bpfwatch.monitor.MonitorCatalog;
 import io.bpfwatch.monitor.MonitorState;
 import io.bpfwatch.testkit.Connector;
@@ -13,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 
 import static io.bpfwatch.testkit.TestDaemon.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,7 +71,7 @@ class SupervisorTest {
     void anExceptionInADecoderRestartsOnlyThatMonitorAndLosesNothingElse(@TempDir Path dir) throws Exception {
         try (TestDaemon d = daemon(dir, "  tcp: {}\n  echo: { poison: 13 }\n", new TestMonitors.Echo())) {
             assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
-            BpfMonitor tcpBefore = d.daemon.supervisor().instance("tcp");
+            Instant tcpBefore = d.status("tcp").since();
             for (int i = 0; i < 5; i++) TestMonitors.echo(1);
             TestMonitors.echo(13);
             for (int i = 0; i < 5; i++) TestMonitors.echo(2);
@@ -85,7 +85,7 @@ class SupervisorTest {
             Prom m = d.metrics();
             assertThat(m.get("bpfwatch_events_total{monitor=\"echo\"}")).isEqualTo(10);
             assertThat(m.get("bpfwatch_events_lost_total{monitor=\"echo\",stage=\"decode\"}")).isEqualTo(1);
-            assertThat(d.daemon.supervisor().instance("tcp")).as("tcp untouched").isSameAs(tcpBefore);
+            assertThat(d.status("tcp").since()).as("tcp untouched").isEqualTo(tcpBefore);
 
             TestMonitors.echo(3);
             await("echo delivers after the restart", Duration.ofSeconds(10), () -> {
@@ -102,21 +102,21 @@ class SupervisorTest {
     @Test
     void aValidReloadRestartsOnlyTheMonitorsWhoseConfigChanged(@TempDir Path dir) throws Exception {
         try (TestDaemon d = daemon(dir, "  tcp: {}\n  echo: { tag: a }\n", new TestMonitors.Echo())) {
-            BpfMonitor tcp = d.daemon.supervisor().instance("tcp");
-            BpfMonitor echo = d.daemon.supervisor().instance("echo");
+            Instant tcp = d.status("tcp").since();
+            Instant echo = d.status("echo").since();
 
             d.writeConfig(TestDaemon.yaml(dir, "  tcp: {}\n  echo: { tag: b }\n"));
             assertThat(d.daemon.reload()).isTrue();
-            assertThat(d.daemon.supervisor().instance("tcp")).isSameAs(tcp);
-            assertThat(d.daemon.supervisor().instance("echo")).isNotSameAs(echo).isNotNull();
+            assertThat(d.status("tcp").since()).isEqualTo(tcp);
+            assertThat(d.status("echo").since()).isAfter(echo);
             assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
             assertThat(d.metrics().get("bpfwatch_config_reloads_total{result=\"success\"}")).isEqualTo(1);
 
             d.writeConfig(TestDaemon.yaml(dir, "  tcp: {}\n  echo: { enabled: false, tag: b }\n"));
             assertThat(d.daemon.reload()).isTrue();
             assertThat(d.state("echo")).isEqualTo(MonitorState.DISABLED);
-            assertThat(d.daemon.supervisor().instance("echo")).isNull();
-            assertThat(d.daemon.supervisor().instance("tcp")).isSameAs(tcp);
+            assertThat(d.status("echo").attachPoints()).isEmpty();
+            assertThat(d.status("tcp").since()).isEqualTo(tcp);
             // detached: its records are no longer produced
             long before = (long) d.metrics().get("bpfwatch_events_total{monitor=\"echo\"}");
             TestMonitors.echo(1);
@@ -128,12 +128,12 @@ class SupervisorTest {
     @Test
     void anInvalidReloadKeepsTheRunningMonitors(@TempDir Path dir) throws Exception {
         try (TestDaemon d = daemon(dir, "  tcp: {}\n  echo: {}\n", new TestMonitors.Echo())) {
-            BpfMonitor tcp = d.daemon.supervisor().instance("tcp");
-            BpfMonitor echo = d.daemon.supervisor().instance("echo");
+            Instant tcp = d.status("tcp").since();
+            Instant echo = d.status("echo").since();
             d.writeConfig(TestDaemon.yaml(dir, "  tcp: { alert: { ports: [99999] } }\n  echo: { enabled: false }\n"));
             assertThat(d.daemon.reload()).isFalse();
-            assertThat(d.daemon.supervisor().instance("tcp")).isSameAs(tcp);
-            assertThat(d.daemon.supervisor().instance("echo")).isSameAs(echo);
+            assertThat(d.status("tcp").since()).isEqualTo(tcp);
+            assertThat(d.status("echo").since()).isEqualTo(echo);
             assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
             Prom m = d.metrics();
             assertThat(m.get("bpfwatch_config_reloads_total{result=\"failure\"}")).isEqualTo(1);
@@ -157,7 +157,7 @@ class SupervisorTest {
 
             echo.available.set(false);
             await("echo unavailable again", Duration.ofSeconds(5), () -> d.state("echo") == MonitorState.UNAVAILABLE);
-            assertThat(d.daemon.supervisor().instance("echo")).isNull();
+            assertThat(d.status("echo").attachPoints()).isEmpty();
             assertThat(d.metrics().get("bpfwatch_monitor_restarts_total{monitor=\"echo\"}")).as("not a failure").isZero();
         }
     }
@@ -166,19 +166,12 @@ class SupervisorTest {
     void aMonitorWhoseHooksWentAwayIsDetachedAndProbedAgain(@TempDir Path dir) throws Exception {
         TestMonitors.Echo echo = new TestMonitors.Echo();
         try (TestDaemon d = daemon(dir, "  echo: {}\n", echo)) {
-            BpfMonitor first = d.daemon.supervisor().instance("echo");
-            assertThat(first).isNotNull();
+            Instant first = d.status("echo").since();
 
             // the module came back before any re-probe could notice it gone: a fresh instance attaches
             echo.lost.set("the test module was reloaded");
-            await("a new echo instance", Duration.ofSeconds(5), () -> {
-                try {
-                    BpfMonitor now = d.daemon.supervisor().instance("echo");
-                    return now != null && now != first;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            await("a new echo instance", Duration.ofSeconds(5),
+                    () -> d.state("echo") == MonitorState.RUNNING && d.status("echo").since().isAfter(first));
             echo.lost.set(null);
             assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
             TestMonitors.echo(2);

@@ -1,5 +1,7 @@
 package io.bpfwatch.testkit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfwatch.Daemon;
 import io.bpfwatch.config.ConfigLoader;
 import io.bpfwatch.config.DaemonConfig;
@@ -11,6 +13,7 @@ import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +29,7 @@ import java.util.function.BooleanSupplier;
  * hooks into the running process; the packaged daemon is tested black-box by *IT classes.
  */
 public final class TestDaemon implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
     public final Path dir;
     public final Path config;
     public final Path logs;
@@ -70,10 +74,35 @@ public final class TestDaemon implements AutoCloseable {
         return status(monitor).state();
     }
 
-    /** Waits until every event accepted so far is written (or counted as lost). */
-    public void drain(String monitor) throws Exception {
-        var log = daemon.supervisor().log(monitor);
-        if (log != null && !log.awaitDrained(10_000)) throw new AssertionError(monitor + " log did not drain");
+    /** Waits until every event accepted so far is written (or counted as lost), as /monitors shows it. */
+    public void drain(String monitor) throws InterruptedException {
+        await(monitor + "'s log to drain", Duration.ofSeconds(10), () -> status(monitor).logPending() == 0);
+    }
+
+    /** The monitor's events from process {@code pid}, once what it accepted so far is written. */
+    public List<JsonNode> events(String monitor, long pid) throws IOException, InterruptedException {
+        drain(monitor);
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : lines(monitor)) {
+            JsonNode n = JSON.readTree(l);
+            if (n.get("pid").asLong() == pid) out.add(n);
+        }
+        return out;
+    }
+
+    /** Waits for at least {@code n} events of the monitor from process {@code pid}, and returns them all. */
+    public List<JsonNode> awaitEvents(String monitor, long pid, int n, Duration timeout) throws IOException, InterruptedException {
+        await(n + " " + monitor + " events from pid " + pid, timeout, () -> {
+            try {
+                return events(monitor, pid).size() >= n;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+        });
+        return events(monitor, pid);
     }
 
     /** Lines of the monitor's current log file. */

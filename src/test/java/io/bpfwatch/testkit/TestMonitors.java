@@ -3,22 +3,31 @@ package io.bpfwatch.testkit;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.config.Section;
 import io.bpfwatch.event.Event;
+import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.kernel.Kernel;
-import io.bpfwatch.libbpf.BpfException;
-import io.bpfwatch.libbpf.BpfLink;
 import io.bpfwatch.libbpf.BpfObject;
 import io.bpfwatch.libbpf.LibC;
+import io.bpfwatch.monitor.Attach;
 import io.bpfwatch.monitor.Availability;
+import io.bpfwatch.monitor.BpfLogic;
 import io.bpfwatch.monitor.BpfMonitor;
+import io.bpfwatch.monitor.BpfObjects;
+import io.bpfwatch.monitor.Decoder;
+import io.bpfwatch.monitor.Meters;
+import io.bpfwatch.monitor.Monitor;
 import io.bpfwatch.monitor.MonitorConfig;
 import io.bpfwatch.monitor.MonitorContext;
 import io.bpfwatch.monitor.MonitorSettings;
 import io.bpfwatch.monitor.MonitorType;
+import io.bpfwatch.monitor.Plan;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Monitors that exist only in tests, to drive the supervisor through its failure paths with
@@ -28,7 +37,7 @@ public final class TestMonitors {
     private TestMonitors() {}
 
     /** "broken": loads, but its tracepoint does not exist, so every attach fails (ENOENT). */
-    public static final class Broken implements MonitorType {
+    public static final class Broken implements MonitorType<Broken.Settings, Void> {
         public record Settings() implements MonitorSettings {
         }
 
@@ -48,47 +57,52 @@ public final class TestMonitors {
         }
 
         @Override
-        public MonitorSettings parse(Section s) {
+        public Settings parse(Section s) {
             return new Settings();
         }
 
         @Override
-        public Availability probe(Kernel kernel, MonitorSettings settings) {
-            return new Availability.Supported("tracepoint/bpfwatch_test/does_not_exist", List.of("tracepoint/bpfwatch_test/does_not_exist"));
+        public Availability probe(Kernel kernel, Settings settings) {
+            return new Availability.Supported(new Plan("tracepoint/bpfwatch_test/does_not_exist",
+                    List.of(new Attach.Tracepoint("broken_probe", "bpfwatch_test", "does_not_exist"))));
         }
 
         @Override
-        public BpfMonitor create(MonitorConfig config, MonitorContext context) {
-            return new BpfMonitor(config, context) {
+        public Void metrics(String monitor, Meters meters) {
+            return null;
+        }
+
+        @Override
+        public Monitor create(MonitorConfig config, Settings settings, Plan plan, Void metrics, MonitorContext context) {
+            return BpfMonitor.builtin(config, plan, context, new BpfLogic<Void>() {
                 @Override
-                protected void configure(BpfObject object) {
+                public Decoder<Void> decoder() {
+                    return (b, off, len) -> {
+                        throw new AssertionError("never attached, never called");
+                    };
                 }
 
                 @Override
-                protected void attach(BpfObject object, List<BpfLink> links) throws BpfException {
-                    links.add(object.program("broken_probe").attach());
+                public void accept(Void record) {
                 }
-
-                @Override
-                protected void onRecord(ByteBuffer data, int offset, int length) {
-                    throw new AssertionError("never attached, never called");
-                }
-            };
+            });
         }
     }
 
     /**
      * "echo": one event per getpgid(2^30 + len) call of this JVM (the ringtest object). A record
      * whose len equals {@code poison} makes the decoder throw. {@code available} switches the
-     * probe's answer, standing in for a kernel module that comes and goes.
+     * probe's answer, standing in for a kernel module that comes and goes; {@code lost} is what
+     * the plan's guard answers, standing in for a module reloaded under a running instance.
+     * {@link #gate} holds the reader inside one record, so the ring fills behind it.
      */
-    public static final class Echo implements MonitorType {
+    public static final class Echo implements MonitorType<Echo.Settings, Void> {
         public record Settings(int poison, String tag) implements MonitorSettings {
         }
 
         public final AtomicBoolean available = new AtomicBoolean(true);
-        /** What running instances answer to attachmentLost(), standing in for a module reloaded under them. */
-        public final java.util.concurrent.atomic.AtomicReference<String> lost = new java.util.concurrent.atomic.AtomicReference<>();
+        public final AtomicReference<String> lost = new AtomicReference<>();
+        public final Gate gate = new Gate();
 
         @Override
         public String name() {
@@ -106,48 +120,80 @@ public final class TestMonitors {
         }
 
         @Override
-        public MonitorSettings parse(Section s) {
+        public Settings parse(Section s) {
             return new Settings((int) s.integer("poison", -1, -1, 1023), s.string("tag", ""));
         }
 
         @Override
-        public Availability probe(Kernel kernel, MonitorSettings settings) {
+        public Availability probe(Kernel kernel, Settings settings) {
             if (!available.get()) return new Availability.Unsupported("test module not loaded");
-            return new Availability.Supported("tracepoint/syscalls/sys_enter_getpgid", List.of("tracepoint/syscalls/sys_enter_getpgid"));
+            return new Availability.Supported(new Plan("tracepoint/syscalls/sys_enter_getpgid",
+                    List.of(new Attach.Tracepoint("ringtest_getpgid", "syscalls", "sys_enter_getpgid")), lost::get));
         }
 
         @Override
-        public BpfMonitor create(MonitorConfig config, MonitorContext context) {
-            int poison = ((Settings) config.settings()).poison();
-            return new BpfMonitor(config, context) {
+        public Void metrics(String monitor, Meters meters) {
+            return null;
+        }
+
+        @Override
+        public Monitor create(MonitorConfig config, Settings settings, Plan plan, Void metrics, MonitorContext context) {
+            EventHeader header = new EventHeader();
+            return new BpfMonitor<>(config, BpfObjects.builtin("ringtest"), plan, context, new BpfLogic<EchoEvent>() {
                 @Override
-                protected String objectName() {
-                    return "ringtest";
+                public Decoder<EchoEvent> decoder() {
+                    return (data, offset, length) -> {
+                        long seq = data.getLong(offset + 40);
+                        int len = data.getInt(offset + 48);
+                        if (len == settings.poison()) throw new IllegalStateException("poison record " + seq);
+                        return new EchoEvent(header, data, offset, seq, len);
+                    };
                 }
 
                 @Override
-                public String attachmentLost() {
-                    return lost.get();
-                }
-
-                @Override
-                protected void configure(BpfObject object) {
+                public void configure(BpfObject object) {
                     object.setConstant("target_pid", LibC.getpid());
                 }
 
                 @Override
-                protected void attach(BpfObject object, List<BpfLink> links) throws BpfException {
-                    links.add(object.program("ringtest_getpgid").attachTracepoint("syscalls", "sys_enter_getpgid"));
+                public void accept(EchoEvent e) {
+                    gate.pass();
+                    context.output().emit(e);
                 }
+            });
+        }
+    }
 
-                @Override
-                protected void onRecord(ByteBuffer data, int offset, int length) {
-                    long seq = data.getLong(offset + 40);
-                    int len = data.getInt(offset + 48);
-                    if (len == poison) throw new IllegalStateException("poison record " + seq);
-                    context.output().emit(new EchoEvent(header, data, offset, seq, len));
-                }
-            };
+    /** Holds the echo reader inside the next record it handles until released. */
+    public static final class Gate {
+        private final AtomicBoolean armed = new AtomicBoolean();
+        private volatile CountDownLatch held = new CountDownLatch(1);
+        private volatile CountDownLatch release = new CountDownLatch(1);
+
+        /** The next record the reader handles holds it. */
+        public void holdNext() {
+            held = new CountDownLatch(1);
+            release = new CountDownLatch(1);
+            armed.set(true);
+        }
+
+        /** Waits until the reader is held. */
+        public void awaitHeld() throws InterruptedException {
+            if (!held.await(10, TimeUnit.SECONDS)) throw new AssertionError("the echo reader never reached the gate");
+        }
+
+        public void release() {
+            release.countDown();
+        }
+
+        void pass() {
+            if (!armed.compareAndSet(true, false)) return;
+            held.countDown();
+            try {
+                if (!release.await(30, TimeUnit.SECONDS)) throw new AssertionError("the gate was never released");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -155,7 +201,7 @@ public final class TestMonitors {
         final long seq;
         final int len;
 
-        EchoEvent(io.bpfwatch.event.EventHeader h, ByteBuffer b, int off, long seq, int len) {
+        EchoEvent(EventHeader h, ByteBuffer b, int off, long seq, int len) {
             super(h, b, off);
             this.seq = seq;
             this.len = len;

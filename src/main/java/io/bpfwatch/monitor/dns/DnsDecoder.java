@@ -2,15 +2,17 @@ package io.bpfwatch.monitor.dns;
 
 import io.bpfwatch.config.IpAddress;
 import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.monitor.Decoder;
 
 import java.nio.ByteBuffer;
 
 /**
- * Decodes {@code struct dns_event} (monitors/dns/dns.h) into a reused {@link Record}.
+ * Decodes {@code struct dns_event} (monitors/dns/dns.h) into a reused {@link Record}: the
+ * record returned is valid until the next decode.
  * Records are variable-length: the fixed part, then {@code cap} captured bytes. Offsets are
  * checked against the compiled object's BTF by EventLayoutTest.
  */
-public final class DnsDecoder {
+public final class DnsDecoder implements Decoder<DnsDecoder.Record> {
     public static final int CONN = 40, STREAM_OFF = 48, LEN = 56, CAP = 60, TRANSPORT = 62, SYSCALL = 63,
             FAMILY = 64, PORT = 66, ADDR = 72, DATA = 88;
     public static final int CAPTURE = 512;
@@ -39,31 +41,24 @@ public final class DnsDecoder {
     }
 
     private final EventHeader header;
+    private final Record record = new Record();
     private final byte[] addr = new byte[16];
     private String lastServer;
     private final byte[] lastAddr = new byte[17];
-    public String problem;
 
     public DnsDecoder(EventHeader header) {
         this.header = header;
     }
 
-    /** Fills {@code r}; false if the record is malformed ({@link #problem} says why). */
-    public boolean decode(ByteBuffer b, int off, int len, Record r) {
-        if (len < DATA) {
-            problem = "dns record of " + len + " bytes, shorter than its fixed part (" + DATA + ")";
-            return false;
-        }
-        r.type = header.type(b, off);
-        if (r.type < REC_SEND || r.type > REC_CLOSE) {
-            problem = "dns record of unknown type " + r.type;
-            return false;
-        }
+    @Override
+    public Record decode(ByteBuffer b, int off, int len) throws Refused {
+        Record r = record;
+        if (len < DATA) throw new Refused("dns record of " + len + " bytes, shorter than its fixed part (" + DATA + ")");
+        int type = header.type(b, off);
+        if (type < REC_SEND || type > REC_CLOSE) throw new Refused("dns record of unknown type " + type);
         int cap = b.getShort(off + CAP) & 0xffff;
-        if (cap > CAPTURE || DATA + cap > len) {
-            problem = "dns record claims " + cap + " captured bytes in " + len;
-            return false;
-        }
+        if (cap > CAPTURE || DATA + cap > len) throw new Refused("dns record claims " + cap + " captured bytes in " + len);
+        r.type = type;
         r.ts = b.getLong(off + EventHeader.TS_NS);
         r.time = header.time(b, off);
         r.pid = header.pid(b, off);
@@ -78,7 +73,7 @@ public final class DnsDecoder {
         r.port = b.getShort(off + PORT) & 0xffff;
         r.server = server(b, off, b.getShort(off + FAMILY) & 0xffff);
         b.get(off + DATA, r.data, 0, cap);
-        return true;
+        return r;
     }
 
     /** The address as text; consecutive records usually name the same server, so it is cached. */

@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.dns;
 
-import io.bpfwatch.monitor.MonitorMetrics;
+import io.bpfwatch.monitor.KernelCounter;
+import io.bpfwatch.monitor.Meters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -8,28 +9,19 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The dns monitor's own metrics. Labels are bounded: qtype from {@link DnsCodes#TYPE_LABELS}
  * or "other", transport udp/tcp, rcode from {@link DnsCodes#RCODE_LABELS} or "other"; never a
- * name, pid or address. Meters outlive monitor restarts (the registry keeps them); the state
- * behind the two gauges lives with the registry, not with one monitor instance.
+ * name, pid or address. One per configured monitor, kept across its restarts; used by one
+ * reader thread at a time.
  */
 final class DnsMetrics {
-    private static final Map<MeterRegistry, Shared> SHARED = Collections.synchronizedMap(new WeakHashMap<>());
-
-    /** State read at scrape time, one per registry. */
-    static final class Shared {
-        final AtomicInteger pending = new AtomicInteger();
-        final MonitorMetrics.KernelLoss responsesLost = new MonitorMetrics.KernelLoss();
-    }
-
+    private final Meters meters;
     private final MeterRegistry registry;
     private final Map<String, Counter> queries = new HashMap<>();
     private final Map<String, Counter> responses = new HashMap<>();
@@ -40,32 +32,35 @@ final class DnsMetrics {
     final Counter overflow;
     final Counter desyncs;
     final Counter tls;
-    final Shared shared;
+    /** Queries waiting for a response, read at scrape time. */
+    final AtomicInteger pending = new AtomicInteger();
+    /** Received DNS data the kernel could not queue (the object's aux_lost). */
+    final KernelCounter responsesLost = new KernelCounter();
 
-    DnsMetrics(MeterRegistry registry) {
-        this.registry = registry;
-        shared = SHARED.computeIfAbsent(registry, r -> new Shared());
-        latency = Timer.builder("bpfwatch.dns.latency")
+    DnsMetrics(Meters meters) {
+        this.meters = meters;
+        this.registry = meters.registry();
+        latency = meters.add(Timer.builder("bpfwatch.dns.latency")
                 .description("Time from a DNS query being sent to its response being received")
                 .serviceLevelObjectives(ms(1), ms(2), ms(5), ms(10), ms(25), ms(50), ms(100), ms(250), ms(500),
                         ms(1000), ms(2500), ms(5000), ms(10000))
-                .register(registry);
-        timeouts = Counter.builder("bpfwatch.dns.timeouts").description("DNS queries that got no response within monitors.dns.timeout").register(registry);
-        unanswered = Counter.builder("bpfwatch.dns.unanswered")
-                .description("DNS queries the monitor stopped waiting for early (stopped, reloaded, or too many pending)").register(registry);
-        unmatched = Counter.builder("bpfwatch.dns.unmatched.responses")
-                .description("DNS responses that matched no pending query (late, duplicate, or unsolicited)").register(registry);
-        overflow = Counter.builder("bpfwatch.dns.pending.overflow")
-                .description("Pending DNS queries given up because monitors.dns.max-pending queries were already waiting").register(registry);
-        desyncs = Counter.builder("bpfwatch.dns.tcp.desyncs")
-                .description("DNS-over-TCP streams abandoned because their message boundaries were lost").register(registry);
-        tls = Counter.builder("bpfwatch.dns.tls.connections")
-                .description("Connections to encrypted-DNS ports (monitors.dns.tls-ports)").register(registry);
-        Gauge.builder("bpfwatch.dns.pending", shared.pending, AtomicInteger::get)
-                .description("DNS queries waiting for a response").register(registry);
-        FunctionCounter.builder("bpfwatch.dns.responses.lost", shared.responsesLost, MonitorMetrics.KernelLoss::read)
+                .register(registry));
+        timeouts = meters.add(Counter.builder("bpfwatch.dns.timeouts").description("DNS queries that got no response within monitors.dns.timeout").register(registry));
+        unanswered = meters.add(Counter.builder("bpfwatch.dns.unanswered")
+                .description("DNS queries the monitor stopped waiting for early (stopped, reloaded, or too many pending)").register(registry));
+        unmatched = meters.add(Counter.builder("bpfwatch.dns.unmatched.responses")
+                .description("DNS responses that matched no pending query (late, duplicate, or unsolicited)").register(registry));
+        overflow = meters.add(Counter.builder("bpfwatch.dns.pending.overflow")
+                .description("Pending DNS queries given up because monitors.dns.max-pending queries were already waiting").register(registry));
+        desyncs = meters.add(Counter.builder("bpfwatch.dns.tcp.desyncs")
+                .description("DNS-over-TCP streams abandoned because their message boundaries were lost").register(registry));
+        tls = meters.add(Counter.builder("bpfwatch.dns.tls.connections")
+                .description("Connections to encrypted-DNS ports (monitors.dns.tls-ports)").register(registry));
+        meters.add(Gauge.builder("bpfwatch.dns.pending", pending, AtomicInteger::get)
+                .description("DNS queries waiting for a response").register(registry));
+        meters.add(FunctionCounter.builder("bpfwatch.dns.responses.lost", responsesLost, KernelCounter::read)
                 .description("Received DNS data the kernel ring buffer could not take (those queries then time out)")
-                .register(registry);
+                .register(registry));
         for (String rcode : DnsCodes.RCODE_LABELS) response(rcode);
         response("other");
     }
@@ -89,8 +84,8 @@ final class DnsMetrics {
         String key = label + "/" + transport;
         Counter c = queries.get(key);
         if (c == null) {
-            c = Counter.builder("bpfwatch.dns.queries").tags("qtype", label, "transport", transport)
-                    .description("DNS queries sent, by query type and transport").register(registry);
+            c = meters.add(Counter.builder("bpfwatch.dns.queries").tags("qtype", label, "transport", transport)
+                    .description("DNS queries sent, by query type and transport").register(registry));
             queries.put(key, c);
         }
         lastQtype = qtype;
@@ -100,8 +95,8 @@ final class DnsMetrics {
     }
 
     private Counter response(String label) {
-        return responses.computeIfAbsent(label, l -> Counter.builder("bpfwatch.dns.responses").tag("rcode", l)
-                .description("DNS queries answered, by response code").register(registry));
+        return responses.computeIfAbsent(label, l -> meters.add(Counter.builder("bpfwatch.dns.responses").tag("rcode", l)
+                .description("DNS queries answered, by response code").register(registry)));
     }
 
     void answered(int rcode, long latencyNanos) {

@@ -1,33 +1,49 @@
 package io.bpfwatch.monitor.dns;
 
 import io.bpfwatch.config.Section;
+import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.kernel.Kernel;
+import io.bpfwatch.libbpf.BpfObject;
+import io.bpfwatch.monitor.Attach;
 import io.bpfwatch.monitor.Availability;
+import io.bpfwatch.monitor.BpfLogic;
 import io.bpfwatch.monitor.BpfMonitor;
+import io.bpfwatch.monitor.Decoder;
+import io.bpfwatch.monitor.KernelCounter;
+import io.bpfwatch.monitor.Meters;
+import io.bpfwatch.monitor.Monitor;
 import io.bpfwatch.monitor.MonitorConfig;
 import io.bpfwatch.monitor.MonitorContext;
-import io.bpfwatch.monitor.MonitorSettings;
 import io.bpfwatch.monitor.MonitorType;
+import io.bpfwatch.monitor.Plan;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** dns: every DNS query a process sends, who sent it, and how (and whether) it was answered. */
-public final class DnsMonitorType implements MonitorType {
+public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics> {
     /** The system calls that move DNS bytes, entry and exit each, plus connect and close. */
     static final List<String> SYSCALLS = List.of("write", "writev", "sendto", "sendmsg", "sendmmsg",
             "read", "readv", "recvfrom", "recvmsg", "recvmmsg");
 
-    static List<String> tracepoints() {
-        List<String> tps = new ArrayList<>();
-        tps.add("syscalls/sys_enter_connect");
-        tps.add("syscalls/sys_enter_close");
+    /**
+     * Every program of dns.bpf.o and its tracepoint, exits first: an entry must never park a call
+     * whose exit is not yet watched.
+     */
+    static final List<Attach> ATTACH = attachments();
+
+    private static List<Attach> attachments() {
+        List<Attach> exits = new ArrayList<>(), rest = new ArrayList<>();
+        rest.add(new Attach.Tracepoint("dns_connect", "syscalls", "sys_enter_connect"));
+        rest.add(new Attach.Tracepoint("dns_close", "syscalls", "sys_enter_close"));
         for (String s : SYSCALLS) {
-            tps.add("syscalls/sys_enter_" + s);
-            tps.add("syscalls/sys_exit_" + s);
+            rest.add(new Attach.Tracepoint("dns_enter_" + s, "syscalls", "sys_enter_" + s));
+            exits.add(new Attach.Tracepoint("dns_exit_" + s, "syscalls", "sys_exit_" + s));
         }
-        return tps;
+        exits.addAll(rest);
+        return List.copyOf(exits);
     }
 
     @Override
@@ -47,7 +63,7 @@ public final class DnsMonitorType implements MonitorType {
     }
 
     @Override
-    public MonitorSettings parse(Section s) {
+    public DnsSettings parse(Section s) {
         List<Integer> ports = s.ports("ports", DnsSettings.DEFAULT_PORTS);
         String where = s.path() + ".tls-ports";
         List<Integer> tls = s.list("tls-ports", DnsSettings.DEFAULT_TLS_PORTS.stream().filter(ports::contains).toList(), n -> {
@@ -65,20 +81,86 @@ public final class DnsMonitorType implements MonitorType {
     }
 
     @Override
-    public Availability probe(Kernel kernel, MonitorSettings settings) {
-        List<String> tps = tracepoints();
-        var missing = kernel.missingTracepoints(tps);
-        if (missing.isPresent()) return new Availability.Unsupported(missing.get());
+    public Availability probe(Kernel kernel, DnsSettings settings) {
+        for (Attach a : ATTACH) {
+            Attach.Tracepoint tp = (Attach.Tracepoint) a;
+            var missing = kernel.missingTracepoint(tp.category(), tp.name());
+            if (missing.isPresent()) return new Availability.Unsupported(missing.get());
+        }
         if (!kernel.hasVmlinuxBtf()) {
             return new Availability.Unsupported("the kernel has no BTF (/sys/kernel/btf/vmlinux): the fd-to-socket lookup needs CO-RE");
         }
-        List<String> points = new ArrayList<>();
-        for (String tp : tps) points.add("tracepoint/" + tp);
-        return new Availability.Supported("syscall tracepoints (" + tps.size() + ")", points);
+        return new Availability.Supported(new Plan("syscall tracepoints (" + ATTACH.size() + ")", ATTACH));
     }
 
     @Override
-    public BpfMonitor create(MonitorConfig config, MonitorContext context) {
-        return new DnsMonitor(config, context);
+    public DnsMetrics metrics(String monitor, Meters meters) {
+        return new DnsMetrics(meters);
+    }
+
+    @Override
+    public Monitor create(MonitorConfig config, DnsSettings settings, Plan plan, DnsMetrics metrics, MonitorContext context) {
+        return BpfMonitor.builtin(config, plan, context, new Logic(settings, metrics, context));
+    }
+
+    /** Decodes records and pairs queries with responses (DnsTracker); expires what waits too long. */
+    private static final class Logic implements BpfLogic<DnsDecoder.Record> {
+        /** With no record read for a whole tick, everything older than this has been read. */
+        private static final long IDLE_SLACK_NANOS = 20_000_000L;
+
+        private final DnsSettings settings;
+        private final DnsMetrics metrics;
+        private final MonitorContext context;
+        private final DnsDecoder decoder = new DnsDecoder(new EventHeader());
+        private final DnsTracker tracker;
+        private long newestTs;
+        private int recordsSinceTick;
+
+        Logic(DnsSettings settings, DnsMetrics metrics, MonitorContext context) {
+            this.settings = settings;
+            this.metrics = metrics;
+            this.context = context;
+            tracker = new DnsTracker(settings.timeout().toNanos(), settings.maxPending(), metrics,
+                    context.output()::emit, context.output()::malformed);
+        }
+
+        @Override
+        public Decoder<DnsDecoder.Record> decoder() {
+            return decoder;
+        }
+
+        @Override
+        public void configure(BpfObject object) {
+            object.setConstant("port_kind", settings.portKinds());
+        }
+
+        @Override
+        public Map<String, KernelCounter> kernelCounters() {
+            return Map.of("aux_lost", metrics.responsesLost);
+        }
+
+        @Override
+        public void accept(DnsDecoder.Record record) {
+            if (record.ts > newestTs) newestTs = record.ts;
+            recordsSinceTick++;
+            try {
+                tracker.record(record);
+            } catch (RuntimeException e) {
+                // the parser is built not to throw; if it ever does, lose this record, not the monitor
+                context.output().malformed("dns record could not be processed: " + e);
+            }
+        }
+
+        @Override
+        public void tick(long nowNanos) {
+            long horizon = recordsSinceTick > 0 ? newestTs : nowNanos - IDLE_SLACK_NANOS;
+            recordsSinceTick = 0;
+            tracker.expire(horizon);
+        }
+
+        @Override
+        public void drained() {
+            tracker.flush();
+        }
     }
 }

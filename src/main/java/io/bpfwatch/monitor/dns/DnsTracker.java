@@ -178,7 +178,7 @@ final class DnsTracker implements DnsStream.Messages {
         newest = p;
         if (oldest == null) oldest = p;
         size++;
-        metrics.shared.pending.set(size);
+        metrics.pending.set(size);
     }
 
     private void response(DnsDecoder.Record r, DnsMessage m) {
@@ -248,7 +248,7 @@ final class DnsTracker implements DnsStream.Messages {
         else newest = p.older;
         p.older = p.newer = p.prevSame = p.nextSame = p.chainTail = null;
         size--;
-        metrics.shared.pending.set(size);
+        metrics.pending.set(size);
     }
 
     /**

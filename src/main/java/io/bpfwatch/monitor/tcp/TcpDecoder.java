@@ -2,14 +2,16 @@ package io.bpfwatch.monitor.tcp;
 
 import io.bpfwatch.config.IpAddress;
 import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.monitor.Decoder;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Decodes {@code struct tcp_event} (monitors/tcp/tcp.h). Offsets are checked against the
  * compiled object's BTF by TcpEventLayoutTest.
  */
-public final class TcpDecoder {
+public final class TcpDecoder implements Decoder<TcpEvent> {
     public static final int FAMILY = 40, SPORT = 42, DPORT = 44, TRIGGER = 46, SADDR = 48, DADDR = 64;
     public static final int SIZE = 80;
     public static final int AF_INET = 2, AF_INET6 = 10;
@@ -22,12 +24,9 @@ public final class TcpDecoder {
         this.rules = rules;
     }
 
-    /** The event, or null if the record is malformed ({@link #problem} says why). */
-    public TcpEvent decode(ByteBuffer b, int off, int len) {
-        if (len < SIZE) {
-            problem = "tcp record of " + len + " bytes, expected " + SIZE;
-            return null;
-        }
+    @Override
+    public TcpEvent decode(ByteBuffer b, int off, int len) throws Refused {
+        if (len < SIZE) throw new Refused("tcp record of " + len + " bytes, expected " + SIZE);
         int family = b.getShort(off + FAMILY) & 0xffff;
         boolean v6;
         if (family == AF_INET) {
@@ -35,8 +34,7 @@ public final class TcpDecoder {
         } else if (family == AF_INET6) {
             v6 = true;
         } else {
-            problem = "tcp record with address family " + family;
-            return null;
+            throw new Refused("tcp record with address family " + family);
         }
         byte[] addrs = new byte[32];
         int n = v6 ? 16 : 4;
@@ -52,12 +50,10 @@ public final class TcpDecoder {
                 addrs[i] = srcMapped ? addrs[12 + i] : 0;
                 addrs[16 + i] = addrs[28 + i];
             }
-            java.util.Arrays.fill(addrs, 4, 16, (byte) 0);
-            java.util.Arrays.fill(addrs, 20, 32, (byte) 0);
+            Arrays.fill(addrs, 4, 16, (byte) 0);
+            Arrays.fill(addrs, 20, 32, (byte) 0);
         }
         int dport = b.getShort(off + DPORT) & 0xffff;
         return new TcpEvent(header, b, off, v6, addrs, rules.match(addrs, 16, n, dport));
     }
-
-    public String problem;
 }

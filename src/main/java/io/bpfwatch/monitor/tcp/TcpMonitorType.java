@@ -1,22 +1,44 @@
 package io.bpfwatch.monitor.tcp;
 
 import io.bpfwatch.config.Section;
+import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.kernel.Kernel;
+import io.bpfwatch.monitor.Attach;
 import io.bpfwatch.monitor.Availability;
+import io.bpfwatch.monitor.BpfLogic;
 import io.bpfwatch.monitor.BpfMonitor;
+import io.bpfwatch.monitor.Decoder;
+import io.bpfwatch.monitor.Meters;
+import io.bpfwatch.monitor.Monitor;
 import io.bpfwatch.monitor.MonitorConfig;
 import io.bpfwatch.monitor.MonitorContext;
-import io.bpfwatch.monitor.MonitorSettings;
 import io.bpfwatch.monitor.MonitorType;
+import io.bpfwatch.monitor.Plan;
+import io.micrometer.core.instrument.Counter;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** tcp: every outgoing TCP connect attempt, IPv4 and IPv6, with alert rules. */
-public final class TcpMonitorType implements MonitorType {
-    static final String STATE_TP = "sock/inet_sock_set_state";
+/**
+ * tcp: every outgoing TCP connect attempt, IPv4 and IPv6, with alert rules. The kernel side
+ * (monitors/tcp/tcp.bpf.c) keeps only CLOSE->SYN_SENT of TCP sockets.
+ */
+public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitorType.Metrics> {
+    static final Attach.Tracepoint STATE = new Attach.Tracepoint("tcp_set_state", "sock", "inet_sock_set_state");
     /** Optional: sooner source ports. Without them an attempt is emitted when it leaves SYN_SENT. */
-    static final List<String> OPTIONAL_TPS = List.of("syscalls/sys_exit_connect", "tcp/tcp_retransmit_skb");
+    static final List<Attach.Tracepoint> OPTIONAL = List.of(
+            new Attach.Tracepoint("tcp_connect_return", "syscalls", "sys_exit_connect"),
+            new Attach.Tracepoint("tcp_retransmit", "tcp", "tcp_retransmit_skb"));
+
+    /** Connections by family, alerts by rule (rules come and go with reloads; their series stay). */
+    public record Metrics(Counter ipv4, Counter ipv6, Map<String, Counter> alerts, Meters meters) {
+        Counter alert(String rule) {
+            return alerts.computeIfAbsent(rule, r -> meters.add(Counter.builder("bpfwatch.tcp.alerts").tag("rule", r)
+                    .description("Outgoing TCP connect attempts that matched an alert rule, by rule").register(meters.registry())));
+        }
+    }
 
     @Override
     public String name() {
@@ -35,7 +57,7 @@ public final class TcpMonitorType implements MonitorType {
     }
 
     @Override
-    public MonitorSettings parse(Section s) {
+    public TcpSettings parse(Section s) {
         Section alert = s.section("alert");
         TcpSettings settings = new TcpSettings(
                 alert.ports("ports", TcpSettings.DEFAULT_ALERT_PORTS),
@@ -46,20 +68,45 @@ public final class TcpMonitorType implements MonitorType {
     }
 
     @Override
-    public Availability probe(Kernel kernel, MonitorSettings settings) {
-        var missing = kernel.missingTracepoint("sock", "inet_sock_set_state");
+    public Availability probe(Kernel kernel, TcpSettings settings) {
+        var missing = kernel.missingTracepoint(STATE.category(), STATE.name());
         if (missing.isPresent()) return new Availability.Unsupported(missing.get());
-        List<String> points = new ArrayList<>();
-        points.add("tracepoint/" + STATE_TP);
-        for (String tp : OPTIONAL_TPS) {
-            String[] p = tp.split("/");
-            if (kernel.missingTracepoint(p[0], p[1]).isEmpty()) points.add("tracepoint/" + tp);
+        List<Attach> attach = new ArrayList<>();
+        attach.add(STATE);
+        for (Attach.Tracepoint tp : OPTIONAL) {
+            if (kernel.missingTracepoint(tp.category(), tp.name()).isEmpty()) attach.add(tp);
         }
-        return new Availability.Supported(String.join(" + ", points), points);
+        return new Availability.Supported(new Plan(String.join(" + ", attach.stream().map(Attach::point).toList()), attach));
     }
 
     @Override
-    public BpfMonitor create(MonitorConfig config, MonitorContext context) {
-        return new TcpMonitor(config, context);
+    public Metrics metrics(String monitor, Meters meters) {
+        return new Metrics(connections(meters, "ipv4"), connections(meters, "ipv6"), new ConcurrentHashMap<>(), meters);
+    }
+
+    private static Counter connections(Meters meters, String family) {
+        return meters.add(Counter.builder("bpfwatch.tcp.connections").tag("family", family)
+                .description("Outgoing TCP connect attempts").register(meters.registry()));
+    }
+
+    @Override
+    public Monitor create(MonitorConfig config, TcpSettings settings, Plan plan, Metrics metrics, MonitorContext context) {
+        TcpAlertRules rules = new TcpAlertRules(settings);
+        Map<String, Counter> alerts = new ConcurrentHashMap<>();
+        for (String r : rules.ruleNames()) alerts.put(r, metrics.alert(r)); // every rule's series exists from the start
+        TcpDecoder decoder = new TcpDecoder(new EventHeader(), rules);
+        return BpfMonitor.builtin(config, plan, context, new BpfLogic<TcpEvent>() {
+            @Override
+            public Decoder<TcpEvent> decoder() {
+                return decoder;
+            }
+
+            @Override
+            public void accept(TcpEvent e) {
+                (e.ipv6 ? metrics.ipv6() : metrics.ipv4()).increment();
+                for (String r : e.rules) alerts.get(r).increment();
+                context.output().emit(e);
+            }
+        });
     }
 }

@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor.wireguard;
 
+import io.bpfwatch.monitor.Meters;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
@@ -9,8 +10,6 @@ import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.WeakHashMap;
 
 /**
  * The wireguard metrics, computed at scrape time from the kernel's maps: real Prometheus
@@ -18,13 +17,13 @@ import java.util.WeakHashMap;
  * buckets (its timers count for themselves), so this is a collector of the Prometheus client
  * beneath Micrometer's Prometheus registry, exposed in the same /metrics.
  *
- * One collector per Prometheus registry, registered on first use; the running monitor instance
- * plugs its {@link Source} in and takes it out before its maps close, under the same lock a
- * scrape holds while reading them. Without a running instance there are no wireguard series.
+ * One collector per configured wireguard monitor, registered with its metrics and removed with
+ * them; the running monitor instance plugs its {@link Source} in and takes it out before its
+ * maps close, under the same lock a scrape holds while reading them. Without a running instance
+ * there are no wireguard series.
  */
 public final class WireguardCollector extends Collector implements Collector.Describable {
     private static final Logger LOG = Logger.getLogger(WireguardCollector.class);
-    private static final Map<CollectorRegistry, WireguardCollector> BY_REGISTRY = new WeakHashMap<>();
 
     public static final String ENCRYPT = "bpfwatch_wireguard_encrypt_seconds";
     public static final String DECRYPT = "bpfwatch_wireguard_decrypt_seconds";
@@ -54,16 +53,19 @@ public final class WireguardCollector extends Collector implements Collector.Des
 
     private Source source;
 
-    /** The collector of the Prometheus registry behind {@code registry}, registered on first use; null if there is none. */
-    public static WireguardCollector of(MeterRegistry registry) {
-        CollectorRegistry prometheus = prometheus(registry);
+    /**
+     * A collector registered with the Prometheus registry behind {@code meters}' registry, and
+     * unregistered when they close; null if there is no Prometheus registry.
+     */
+    public static WireguardCollector register(Meters meters) {
+        CollectorRegistry prometheus = prometheus(meters.registry());
         if (prometheus == null) {
-            LOG.warnf("no Prometheus registry behind %s: the wireguard histograms are not exported", registry.getClass().getName());
+            LOG.warnf("no Prometheus registry behind %s: the wireguard histograms are not exported", meters.registry().getClass().getName());
             return null;
         }
-        synchronized (BY_REGISTRY) {
-            return BY_REGISTRY.computeIfAbsent(prometheus, r -> new WireguardCollector().register(r));
-        }
+        WireguardCollector c = new WireguardCollector().register(prometheus);
+        meters.onClose(() -> prometheus.unregister(c));
+        return c;
     }
 
     static CollectorRegistry prometheus(MeterRegistry registry) {

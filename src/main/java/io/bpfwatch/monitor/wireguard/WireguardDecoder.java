@@ -2,6 +2,7 @@ package io.bpfwatch.monitor.wireguard;
 
 import io.bpfwatch.config.IpAddress;
 import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.monitor.Decoder;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,7 @@ import java.util.Base64;
  * the compiled object's BTF by WireguardLayoutTest. Everything read is kernel memory the daemon
  * does not trust: names are decoded leniently (bad UTF-8 becomes U+FFFD) and escaped on output.
  */
-public final class WireguardDecoder {
+public final class WireguardDecoder implements Decoder<HandshakeEvent> {
     public static final int PEER = 40, IFNAME = 72, ENDPOINT = 88, ATTEMPTS = 108, ROLE = 112, SIZE = 120;
     // struct wg_endpoint
     public static final int EP_ADDR = 0, EP_FAMILY = 16, EP_PORT = 18;
@@ -23,24 +24,16 @@ public final class WireguardDecoder {
     static final int AF_INET = 2, AF_INET6 = 10;
 
     private final EventHeader header;
-    /** Why the last record was refused. */
-    public String problem;
 
     public WireguardDecoder(EventHeader header) {
         this.header = header;
     }
 
-    /** The event, or null if the record is malformed ({@link #problem} says why). */
-    public HandshakeEvent decode(ByteBuffer b, int off, int len) {
-        if (len < SIZE) {
-            problem = "wireguard record of " + len + " bytes, expected " + SIZE;
-            return null;
-        }
+    @Override
+    public HandshakeEvent decode(ByteBuffer b, int off, int len) throws Refused {
+        if (len < SIZE) throw new Refused("wireguard record of " + len + " bytes, expected " + SIZE);
         int type = header.type(b, off);
-        if (type != TYPE_INITIATED && type != TYPE_COMPLETED) {
-            problem = "wireguard record of unknown type " + type;
-            return null;
-        }
+        if (type != TYPE_INITIATED && type != TYPE_COMPLETED) throw new Refused("wireguard record of unknown type " + type);
         int role = b.getInt(off + ROLE);
         String roleName = switch (role) {
             case ROLE_INITIATOR -> "initiator";

@@ -23,7 +23,6 @@ import java.util.Set;
  */
 final class WireguardKernel {
     static final String MODULE = "wireguard";
-    private static final Path SYS_MODULE = Path.of("/sys/module", MODULE);
 
     enum Kind { ABSENT, CHANGING, MODULE, BUILTIN }
 
@@ -37,19 +36,19 @@ final class WireguardKernel {
     private State cached = State.absent();
 
     /** This load of the module: the inode of /sys/module/wireguard; -1 if not loaded. */
-    static long identity() {
+    static long identity(Kernel kernel) {
         try {
-            return ((Number) Files.getAttribute(SYS_MODULE, "unix:ino")).longValue();
+            return ((Number) Files.getAttribute(kernel.path("/sys/module/" + MODULE), "unix:ino")).longValue();
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             return -1;
         }
     }
 
     synchronized State inspect(Kernel kernel, List<String> functions) {
-        long id = identity();
+        long id = identity(kernel);
         if (id < 0) return cached = State.absent();
         Kind kind;
-        Path initstate = SYS_MODULE.resolve("initstate");
+        Path initstate = kernel.path("/sys/module/" + MODULE + "/initstate");
         if (Files.exists(initstate)) {
             String s;
             try {
@@ -74,9 +73,9 @@ final class WireguardKernel {
         } else if (!kernel.hasVmlinuxBtf()) {
             problem = "the kernel has no BTF (/sys/kernel/btf/vmlinux): WireGuard's structures cannot be read";
         } else {
-            try (Btf vmlinux = Btf.vmlinux()) {
+            try (Btf vmlinux = kernel.vmlinuxBtf()) {
                 if (kind == Kind.MODULE) {
-                    try (Btf module = Btf.module(MODULE, vmlinux)) {
+                    try (Btf module = kernel.moduleBtf(MODULE, vmlinux)) {
                         for (String f : functions) if (module.has(f, Btf.KIND_FUNC)) inBtf.add(f);
                     }
                 } else {

@@ -2,29 +2,29 @@ package io.bpfwatch.monitor.wireguard;
 
 import io.bpfwatch.config.Section;
 import io.bpfwatch.kernel.Kernel;
+import io.bpfwatch.monitor.Attach;
 import io.bpfwatch.monitor.Availability;
 import io.bpfwatch.monitor.BpfMonitor;
+import io.bpfwatch.monitor.Meters;
+import io.bpfwatch.monitor.Monitor;
 import io.bpfwatch.monitor.MonitorConfig;
 import io.bpfwatch.monitor.MonitorContext;
-import io.bpfwatch.monitor.MonitorSettings;
 import io.bpfwatch.monitor.MonitorType;
-import io.bpfwatch.monitor.wireguard.WireguardSettings.Attach;
-import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.ScalarNode;
+import io.bpfwatch.monitor.Plan;
+import io.bpfwatch.monitor.wireguard.WireguardSettings.Mode;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * wireguard: per-peer encryption and decryption latency, transfer and handshakes, from
  * WireGuard's own functions (monitors/wireguard/wireguard.bpf.c). Unavailable while the
  * wireguard module is not loaded; the supervisor's re-probe attaches it once it is, and a
  * module unloaded under it (possible with kprobes; fentry pins the module) is noticed within a
- * second ({@link WireguardMonitor#attachmentLost}).
+ * second (the plan's guard).
  */
-public final class WireguardMonitorType implements MonitorType {
+public final class WireguardMonitorType implements MonitorType<WireguardSettings, WireguardMetrics> {
     /** One hooked function and the programs attached to it in each flavor (null: not at that end). */
     record Hook(String function, boolean required, String entry, String exit, String entryKprobe, String exitKprobe) {
     }
@@ -40,20 +40,6 @@ public final class WireguardMonitorType implements MonitorType {
             // static; only drops a removed peer's statistics, so its absence (inlined) is tolerated
             new Hook("peer_remove_after_dead", false, "wg_remove_entry", "wg_remove_exit", "wg_remove_entry_kp", "wg_remove_exit_kp"));
     static final List<String> FUNCTIONS = HOOKS.stream().map(Hook::function).toList();
-
-    /** What the kernel allows: a plan, or why there is none. */
-    sealed interface Choice permits Plan, NoPlan {
-    }
-
-    record NoPlan(String reason) implements Choice {
-    }
-
-    /** How this kernel's WireGuard is attached: which flavor, which hooks, where. */
-    record Plan(boolean fentry, boolean builtin, long identity, List<Hook> hooks, String strategy, List<String> attachPoints) implements Choice {
-        String kprobeTarget(Hook h) {
-            return WireguardMonitorType.kprobeTarget(builtin, h);
-        }
-    }
 
     /** The name kprobes attach to: module functions qualified, so a same-named function elsewhere is never taken. */
     static String kprobeTarget(boolean builtin, Hook h) {
@@ -79,57 +65,47 @@ public final class WireguardMonitorType implements MonitorType {
     }
 
     @Override
-    public MonitorSettings parse(Section s) {
+    public WireguardSettings parse(Section s) {
         Duration interval = s.duration("interval", WireguardSettings.DEFAULT_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(1));
         long maxPeers = s.integer("max-peers", WireguardSettings.DEFAULT_MAX_PEERS, 1, 65536);
-        Attach attach = Attach.AUTO;
-        Optional<Node> n = s.take("attach");
-        if (n.isPresent()) {
-            Attach a = n.get() instanceof ScalarNode sc ? Attach.of(sc.getValue()) : null;
-            if (a == null) {
-                s.problems().at(n.get(), s.path() + ".attach must be auto, fentry or kprobe, not " + Section.describe(n.get()));
-            } else {
-                attach = a;
-            }
-        }
+        Mode attach = Mode.of(s.oneOf("attach", Mode.AUTO.word, Mode.WORDS));
         return new WireguardSettings(interval, (int) maxPeers, attach);
     }
 
+    /**
+     * fentry/fexit where the kernel has them (and the attach setting allows), else kprobes, on
+     * every hooked function this WireGuard has; guarded by the module's identity, so an unload or
+     * reload under the running monitor is noticed.
+     */
     @Override
-    public Availability probe(Kernel kernel, MonitorSettings settings) {
-        Choice c = plan(kernel, settings instanceof WireguardSettings w ? w : WireguardSettings.DEFAULT);
-        if (c instanceof Plan plan) return new Availability.Supported(plan.strategy(), plan.attachPoints());
-        return new Availability.Unsupported(((NoPlan) c).reason());
-    }
-
-    Choice plan(Kernel kernel, WireguardSettings settings) {
+    public Availability probe(Kernel kernel, WireguardSettings settings) {
         String libbpf = Kernel.libbpfProblem();
-        if (libbpf != null) return new NoPlan(libbpf);
+        if (libbpf != null) return new Availability.Unsupported(libbpf);
         WireguardKernel.State w = wireguard.inspect(kernel, FUNCTIONS);
         if (w.kind() == WireguardKernel.Kind.ABSENT) {
-            return new NoPlan("the wireguard module is not loaded (attached within seconds of `modprobe wireguard`)");
+            return new Availability.Unsupported("the wireguard module is not loaded (attached within seconds of `modprobe wireguard`)");
         }
-        if (w.problem() != null) return new NoPlan(w.problem());
+        if (w.problem() != null) return new Availability.Unsupported(w.problem());
         boolean builtin = w.kind() == WireguardKernel.Kind.BUILTIN;
         String where = builtin ? "built-in WireGuard" : "the wireguard module";
 
         String noFentry = null;
-        if (settings.attach() != Attach.KPROBE) {
+        if (settings.attach() != Mode.KPROBE) {
             noFentry = kernel.missingFentry().orElse(null);
             if (noFentry == null) noFentry = missing(w, true, where);
         }
         String noKprobe = null;
-        if (settings.attach() != Attach.FENTRY && (noFentry != null || settings.attach() == Attach.KPROBE)) {
+        if (settings.attach() != Mode.FENTRY && (noFentry != null || settings.attach() == Mode.KPROBE)) {
             noKprobe = kernel.kprobesSupported() ? missing(w, false, where) : "this kernel has no kprobes (CONFIG_KPROBES)";
         }
         boolean fentry;
         switch (settings.attach()) {
             case FENTRY:
-                if (noFentry != null) return new NoPlan("attach: fentry, but " + noFentry);
+                if (noFentry != null) return new Availability.Unsupported("attach: fentry, but " + noFentry);
                 fentry = true;
                 break;
             case KPROBE:
-                if (noKprobe != null) return new NoPlan("attach: kprobe, but " + noKprobe);
+                if (noKprobe != null) return new Availability.Unsupported("attach: kprobe, but " + noKprobe);
                 fentry = false;
                 break;
             default:
@@ -138,12 +114,11 @@ public final class WireguardMonitorType implements MonitorType {
                 } else if (noKprobe == null) {
                     fentry = false;
                 } else {
-                    return new NoPlan("neither fentry (" + noFentry + ") nor kprobes (" + noKprobe + ") can be used");
+                    return new Availability.Unsupported("neither fentry (" + noFentry + ") nor kprobes (" + noKprobe + ") can be used");
                 }
         }
 
-        List<Hook> hooks = new ArrayList<>();
-        List<String> points = new ArrayList<>();
+        List<Attach> attach = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (Hook h : HOOKS) {
             boolean there = fentry ? w.inBtf().contains(h.function()) && w.traceable().contains(h.function()) : w.traceable().contains(h.function());
@@ -151,23 +126,28 @@ public final class WireguardMonitorType implements MonitorType {
                 skipped.add(h.function());
                 continue;
             }
-            hooks.add(h);
             if (fentry) {
-                if (h.entry() != null) points.add("fentry/" + h.function());
-                if (h.exit() != null) points.add("fexit/" + h.function());
+                if (h.entry() != null) attach.add(new Attach.Tracing(h.entry(), h.function(), false));
+                if (h.exit() != null) attach.add(new Attach.Tracing(h.exit(), h.function(), true));
             } else {
-                if (h.entryKprobe() != null) points.add("kprobe/" + kprobeTarget(builtin, h));
-                if (h.exitKprobe() != null) points.add("kretprobe/" + kprobeTarget(builtin, h));
+                if (h.entryKprobe() != null) attach.add(new Attach.Kprobe(h.entryKprobe(), kprobeTarget(builtin, h), false));
+                if (h.exitKprobe() != null) attach.add(new Attach.Kprobe(h.exitKprobe(), kprobeTarget(builtin, h), true));
             }
         }
         StringBuilder strategy = new StringBuilder(fentry ? "fentry/fexit" : "kprobes");
-        strategy.append(" on ").append(hooks.size()).append(" functions of ").append(where);
+        strategy.append(" on ").append(HOOKS.size() - skipped.size()).append(" functions of ").append(where);
         if (fentry) strategy.append(" (its BTF)");
         else if (noFentry != null) strategy.append(" (no fentry: ").append(noFentry).append(')');
         // only optional hooks can be skipped: today peer_remove_after_dead, which drops a removed peer's series
         if (!skipped.isEmpty()) strategy.append("; without ").append(String.join(", ", skipped))
                 .append(" (not traceable here): removed peers keep their series until the module unloads");
-        return new Plan(fentry, builtin, w.identity(), List.copyOf(hooks), strategy.toString(), List.copyOf(points));
+        long identity = w.identity();
+        Plan.Guard guard = builtin ? Plan.ALWAYS : () -> {
+            long now = WireguardKernel.identity(kernel);
+            if (now == identity) return null;
+            return now < 0 ? "the wireguard module was unloaded" : "the wireguard module was reloaded";
+        };
+        return new Availability.Supported(new Plan(strategy.toString(), attach, guard));
     }
 
     /** Which required function the flavor cannot attach to, in words; null if none. */
@@ -184,7 +164,12 @@ public final class WireguardMonitorType implements MonitorType {
     }
 
     @Override
-    public BpfMonitor create(MonitorConfig config, MonitorContext context) {
-        return new WireguardMonitor(config, context, this);
+    public WireguardMetrics metrics(String monitor, Meters meters) {
+        return new WireguardMetrics(meters);
+    }
+
+    @Override
+    public Monitor create(MonitorConfig config, WireguardSettings settings, Plan plan, WireguardMetrics metrics, MonitorContext context) {
+        return BpfMonitor.builtin(config, plan, context, new WireguardLogic(config.name(), settings, metrics, context));
     }
 }

@@ -3,18 +3,20 @@ package io.bpfwatch.monitor.wireguard;
 import io.bpfwatch.monitor.MonitorSettings;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * monitors.wireguard: how often each peer's summary is logged, how many peers get series of
  * their own, and which kind of hook to attach with.
  */
-public record WireguardSettings(Duration interval, int maxPeers, Attach attach) implements MonitorSettings {
+public record WireguardSettings(Duration interval, int maxPeers, Mode attach) implements MonitorSettings {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_PEERS = 256;
-    public static final WireguardSettings DEFAULT = new WireguardSettings(DEFAULT_INTERVAL, DEFAULT_MAX_PEERS, Attach.AUTO);
+    public static final WireguardSettings DEFAULT = new WireguardSettings(DEFAULT_INTERVAL, DEFAULT_MAX_PEERS, Mode.AUTO);
 
     /** monitors.wireguard.attach */
-    public enum Attach {
+    public enum Mode {
         /** fentry/fexit where the kernel has them, else kprobes */
         AUTO("auto"),
         FENTRY("fentry"),
@@ -23,13 +25,15 @@ public record WireguardSettings(Duration interval, int maxPeers, Attach attach) 
 
         public final String word;
 
-        Attach(String word) {
+        Mode(String word) {
             this.word = word;
         }
 
-        static Attach of(String word) {
-            for (Attach a : values()) if (a.word.equals(word)) return a;
-            return null;
+        static final List<String> WORDS = Arrays.stream(values()).map(m -> m.word).toList();
+
+        static Mode of(String word) {
+            for (Mode a : values()) if (a.word.equals(word)) return a;
+            throw new IllegalArgumentException(word);
         }
     }
 }

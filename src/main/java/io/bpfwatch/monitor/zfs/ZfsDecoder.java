@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.zfs;
 
 import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.monitor.Decoder;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,7 @@ import java.util.Set;
  * attacker-controlled bytes: nothing here throws on them, and whatever could not be read or
  * decoded is said in the event ({@code truncated}, {@code decode_error}), not dropped.
  */
-public final class ZfsDecoder {
+public final class ZfsDecoder implements Decoder<ZfsEvent> {
     public static final int DURATION_NS = 40, RET = 48, NVL_SIZE = 56, COOKIE = 64, CMD = 72, PPID = 76,
             FLAGS = 80, NVL_LEN = 84, NAME_LENGTH = 88, VALUE_LENGTH = 90, DATA = 96;
     /** data holds zc_name, then zc_value, then the nvlist bytes, each as long as its length field. */
@@ -23,41 +24,32 @@ public final class ZfsDecoder {
     static final int F_NAME_TRUNCATED = 1, F_VALUE_TRUNCATED = 2, F_CMD_FAULT = 4, F_NVL_FAULT = 8;
 
     private final EventHeader header;
-    /** Why the last record was refused (null after a good one). */
-    public String problem;
 
     public ZfsDecoder(EventHeader header) {
         this.header = header;
     }
 
-    /** A finished operation, or null if the record is malformed ({@link #problem} says why). */
-    public ZfsEvent decode(ByteBuffer b, int off, int len) {
+    /** A finished operation. */
+    @Override
+    public ZfsEvent decode(ByteBuffer b, int off, int len) throws Refused {
         return decode(b, off, len, false);
     }
 
     /** An operation the kernel side saw start but not finish (its in-flight entry). */
-    public ZfsEvent decodeUnfinished(ByteBuffer b, int off, int len) {
+    public ZfsEvent decodeUnfinished(ByteBuffer b, int off, int len) throws Refused {
         return decode(b, off, len, true);
     }
 
-    private ZfsEvent decode(ByteBuffer b, int off, int len, boolean unfinished) {
-        problem = null;
-        if (len < DATA) {
-            problem = "zfs record of " + len + " bytes, expected at least " + DATA;
-            return null;
-        }
+    private ZfsEvent decode(ByteBuffer b, int off, int len, boolean unfinished) throws Refused {
+        if (len < DATA) throw new Refused("zfs record of " + len + " bytes, expected at least " + DATA);
         int cmd = b.getInt(off + CMD);
         ZfsAction action = ZfsAction.of(cmd);
-        if (action == null) {
-            problem = "zfs record for ioctl 0x" + Integer.toHexString(cmd) + ", which is not audited";
-            return null;
-        }
+        if (action == null) throw new Refused("zfs record for ioctl 0x" + Integer.toHexString(cmd) + ", which is not audited");
         int nameLen = b.getShort(off + NAME_LENGTH) & 0xffff, valueLen = b.getShort(off + VALUE_LENGTH) & 0xffff;
         long nvlLen = b.getInt(off + NVL_LEN) & 0xffffffffL;
         if (nameLen > NAME_LEN || valueLen > NAME_LEN || nvlLen > NVL_MAX || DATA + nameLen + valueLen + nvlLen > len) {
-            problem = "zfs record of " + len + " bytes claims " + nameLen + " name, " + valueLen + " value and "
-                    + nvlLen + " nvlist bytes";
-            return null;
+            throw new Refused("zfs record of " + len + " bytes claims " + nameLen + " name, " + valueLen + " value and "
+                    + nvlLen + " nvlist bytes");
         }
         int flags = b.getInt(off + FLAGS);
         long nvlSize = b.getLong(off + NVL_SIZE);

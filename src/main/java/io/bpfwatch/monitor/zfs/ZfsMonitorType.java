@@ -1,20 +1,36 @@
 package io.bpfwatch.monitor.zfs;
 
+import com.sun.jna.Memory;
 import io.bpfwatch.config.Section;
+import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.kernel.Kernel;
+import io.bpfwatch.libbpf.BpfException;
+import io.bpfwatch.libbpf.BpfMap;
+import io.bpfwatch.libbpf.BpfObject;
+import io.bpfwatch.monitor.Attach;
 import io.bpfwatch.monitor.Availability;
+import io.bpfwatch.monitor.BpfLogic;
 import io.bpfwatch.monitor.BpfMonitor;
+import io.bpfwatch.monitor.Decoder;
+import io.bpfwatch.monitor.Meters;
+import io.bpfwatch.monitor.Monitor;
 import io.bpfwatch.monitor.MonitorConfig;
 import io.bpfwatch.monitor.MonitorContext;
-import io.bpfwatch.monitor.MonitorSettings;
 import io.bpfwatch.monitor.MonitorType;
-import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.ScalarNode;
+import io.bpfwatch.monitor.Plan;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import org.jboss.logging.Logger;
 
-import java.nio.file.InvalidPathException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * zfs: snapshot operations (create, destroy, rename, rollback, clone, promote, hold,
@@ -22,8 +38,41 @@ import java.util.Optional;
  * numbers and the control device. Needs no ZFS BTF, no kprobes, not even the ZFS module:
  * without /dev/zfs the monitor runs and starts auditing when the device appears.
  */
-public final class ZfsMonitorType implements MonitorType {
-    static final List<String> TRACEPOINTS = List.of("syscalls/sys_enter_ioctl", "syscalls/sys_exit_ioctl");
+public final class ZfsMonitorType implements MonitorType<ZfsSettings, ZfsMonitorType.Metrics> {
+    private static final Logger LOG = Logger.getLogger(ZfsMonitorType.class);
+    static final List<Attach> ATTACH = List.of(
+            new Attach.Tracepoint("zfs_ioctl_enter", "syscalls", "sys_enter_ioctl"),
+            new Attach.Tracepoint("zfs_ioctl_exit", "syscalls", "sys_exit_ioctl"));
+
+    /** Operations by action and result; whether the device is there to audit. */
+    public static final class Metrics {
+        private final Meters meters;
+        private final Map<String, Counter> operations = new HashMap<>();
+        final AtomicInteger devicePresent = new AtomicInteger();
+        // the last operation's counter: a burst of one kind builds no key (reader thread only)
+        private String lastAction, lastResult;
+        private Counter lastCounter;
+
+        Metrics(Meters meters) {
+            this.meters = meters;
+            meters.add(Gauge.builder("bpfwatch.zfs.device.present", devicePresent, AtomicInteger::get)
+                    .description("1 while the configured ZFS control device exists and its ioctls are audited, else 0")
+                    .register(meters.registry()));
+            for (String action : ZfsAction.actions()) operation(action, "ok");
+        }
+
+        synchronized Counter operation(String action, String result) {
+            if (action == lastAction && result.equals(lastResult)) return lastCounter;
+            Counter c = operations.computeIfAbsent(action + '\0' + result, k -> meters.add(
+                    Counter.builder("bpfwatch.zfs.snapshot.operations").tags("action", action, "result", result)
+                            .description("ZFS snapshot operations by action and result (ok, or the errno name)")
+                            .register(meters.registry())));
+            lastAction = action;
+            lastResult = result;
+            lastCounter = c;
+            return c;
+        }
+    }
 
     @Override
     public String name() {
@@ -45,40 +94,130 @@ public final class ZfsMonitorType implements MonitorType {
     }
 
     @Override
-    public MonitorSettings parse(Section s) {
-        Optional<Node> n = s.take("device");
-        if (n.isEmpty()) return ZfsSettings.DEFAULT;
-        String what = s.path() + ".device";
-        if (!(n.get() instanceof ScalarNode scalar)) {
-            s.problems().at(n.get(), what + " must be a path like /dev/zfs, not " + Section.describe(n.get()));
-            return ZfsSettings.DEFAULT;
-        }
-        String v = scalar.getValue();
-        if (!v.startsWith("/")) {
-            s.problems().at(n.get(), what + " must be an absolute path like /dev/zfs, not '" + v + "'");
-            return ZfsSettings.DEFAULT;
-        }
-        try {
-            return new ZfsSettings(Path.of(v)); // as written: ".." next to a symlink means what the kernel says
-        } catch (InvalidPathException e) {
-            s.problems().at(n.get(), what + " is not a usable path: " + e.getReason());
-            return ZfsSettings.DEFAULT;
-        }
+    public ZfsSettings parse(Section s) {
+        return new ZfsSettings(s.absolutePath("device", ZfsSettings.DEFAULT_DEVICE));
     }
 
     @Override
-    public Availability probe(Kernel kernel, MonitorSettings settings) {
-        Optional<String> missing = kernel.missingTracepoints(TRACEPOINTS);
-        if (missing.isPresent()) return new Availability.Unsupported(missing.get());
-        Path device = settings instanceof ZfsSettings z ? z.device() : ZfsSettings.DEFAULT_DEVICE;
+    public Availability probe(Kernel kernel, ZfsSettings settings) {
+        for (Attach a : ATTACH) {
+            Attach.Tracepoint tp = (Attach.Tracepoint) a;
+            Optional<String> missing = kernel.missingTracepoint(tp.category(), tp.name());
+            if (missing.isPresent()) return new Availability.Unsupported(missing.get());
+        }
+        Path device = settings.device();
         String state = ZfsDevice.of(device).map(d -> device + " (" + d + ")")
                 .orElse(device + " (absent: audited from when it appears)");
-        List<String> points = TRACEPOINTS.stream().map(t -> "tracepoint/" + t).toList();
-        return new Availability.Supported("ioctl tracepoints, ZFS commands on " + state, points);
+        return new Availability.Supported(new Plan("ioctl tracepoints, ZFS commands on " + state, ATTACH));
     }
 
     @Override
-    public BpfMonitor create(MonitorConfig config, MonitorContext context) {
-        return new ZfsMonitor(config, context);
+    public Metrics metrics(String monitor, Meters meters) {
+        return new Metrics(meters);
+    }
+
+    @Override
+    public Monitor create(MonitorConfig config, ZfsSettings settings, Plan plan, Metrics metrics, MonitorContext context) {
+        return BpfMonitor.builtin(config, plan, context, new Logic(config.name(), settings.device(), metrics, context));
+    }
+
+    /**
+     * Keeps the kernel side's idea of the control device current, decodes operations into
+     * events and counts them. The device is re-checked on every reader tick (~100 ms, one
+     * stat()): when it appears (the module loads), changes (reloaded with another minor) or goes,
+     * the zfs_devices map follows, so auditing starts within a tick of the device appearing,
+     * without a restart.
+     */
+    private static final class Logic implements BpfLogic<ZfsEvent> {
+        private final String name;
+        private final Path device;
+        private final Metrics metrics;
+        private final MonitorContext context;
+        private final ZfsDecoder decoder = new ZfsDecoder(new EventHeader());
+        private final Memory key = new Memory(ZfsDevice.KEY_SIZE);
+        private final Memory one = new Memory(4);
+        private BpfMap devices;
+        private ZfsDevice current;
+        private boolean checked;
+
+        Logic(String name, Path device, Metrics metrics, MonitorContext context) {
+            this.name = name;
+            this.device = device;
+            this.metrics = metrics;
+            this.context = context;
+            one.setInt(0, 1);
+        }
+
+        @Override
+        public Decoder<ZfsEvent> decoder() {
+            return decoder;
+        }
+
+        @Override
+        public void loaded(BpfObject object) throws BpfException {
+            devices = object.map("zfs_devices");
+            refreshDevice();
+        }
+
+        @Override
+        public void tick(long nowNanos) {
+            try {
+                refreshDevice();
+            } catch (BpfException e) {
+                throw new IllegalStateException(name + ": updating the device filter failed: " + e.getMessage(), e);
+            }
+        }
+
+        /** Points the kernel-side filter at what the configured path is now. */
+        private void refreshDevice() throws BpfException {
+            ZfsDevice now = ZfsDevice.of(device).orElse(null);
+            if (checked && Objects.equals(now, current)) return;
+            if (current != null) {
+                current.writeKey(key);
+                devices.delete(key);
+            }
+            if (now != null) {
+                now.writeKey(key);
+                devices.update(key, one, 0);
+                LOG.infof("%s: auditing ZFS ioctls on %s (%s)", name, device, now);
+            } else if (!checked) {
+                LOG.infof("%s: %s does not exist (ZFS module not loaded?); ZFS ioctls are audited as soon as it appears", name, device);
+            } else {
+                LOG.infof("%s: %s is gone; ZFS ioctls are audited again when it reappears", name, device);
+            }
+            current = now;
+            checked = true;
+            metrics.devicePresent.set(now != null ? 1 : 0);
+        }
+
+        @Override
+        public void accept(ZfsEvent e) {
+            metrics.operation(e.action.action, ZfsResult.label(e.result)).increment();
+            context.output().emit(e);
+        }
+
+        /**
+         * Operations that entered the kernel while attached but had not returned when the programs
+         * were detached: their start was seen, so they are logged, with result "unknown".
+         */
+        @Override
+        public void closing(BpfObject object) {
+            metrics.devicePresent.set(0);
+            if (!object.isLoaded()) return;
+            try {
+                object.map("inflight").forEach((k, v) -> {
+                    ByteBuffer b = v.getByteBuffer(0, v.size()).order(ByteOrder.nativeOrder());
+                    if (b.getLong(0) == 0) return; // the thread's last operation returned (h.ts_ns cleared)
+                    int len = ZfsDecoder.recordLength(b, 0, (int) v.size());
+                    try {
+                        accept(decoder.decodeUnfinished(b, 0, len));
+                    } catch (Decoder.Refused refused) {
+                        context.output().malformed(refused.getMessage());
+                    }
+                });
+            } catch (BpfException | RuntimeException e) {
+                LOG.warnf("%s: reading operations still in progress failed: %s", name, e);
+            }
+        }
     }
 }

@@ -2,6 +2,8 @@ package io.bpfwatch.monitor.dns;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.bpfwatch.monitor.Decoder;
+import io.bpfwatch.monitor.Meters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -59,17 +61,16 @@ class DnsFuzzTest {
     private static void decode(byte[] b) {
         ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
         DnsDecoder decoder = new DnsDecoder(new io.bpfwatch.event.EventHeader());
-        DnsDecoder.Record r = new DnsDecoder.Record();
-        if (decoder.decode(buf, 0, b.length, r)) {
-            assertThat(r.cap).isBetween(0, DnsDecoder.CAPTURE);
-        } else {
-            assertThat(decoder.problem).isNotEmpty();
+        try {
+            assertThat(decoder.decode(buf, 0, b.length).cap).isBetween(0, DnsDecoder.CAPTURE);
+        } catch (Decoder.Refused refused) {
+            assertThat(refused.getMessage()).isNotEmpty();
         }
     }
 
     private static void track(FuzzedDataProvider data) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        DnsMetrics metrics = new DnsMetrics(registry);
+        DnsMetrics metrics = new DnsMetrics(new Meters(registry));
         List<DnsEvent> out = new ArrayList<>();
         DnsTracker tracker = new DnsTracker(1_000_000_000L, 16, metrics, out::add, why -> { });
         long ts = 0;

@@ -46,27 +46,6 @@ class DnsMonitorTest {
         return d;
     }
 
-    static List<JsonNode> linesOf(TestDaemon d, long pid) throws Exception {
-        d.drain("dns");
-        List<JsonNode> out = new ArrayList<>();
-        for (String l : d.lines("dns")) {
-            JsonNode n = JSON.readTree(l);
-            if (n.get("pid").asLong() == pid) out.add(n);
-        }
-        return out;
-    }
-
-    static List<JsonNode> awaitLines(TestDaemon d, long pid, int n, Duration timeout) throws Exception {
-        TestDaemon.await(n + " dns events from pid " + pid, timeout, () -> {
-            try {
-                return linesOf(d, pid).size() >= n;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        return linesOf(d, pid);
-    }
-
     static List<JsonNode> with(List<JsonNode> lines, String qname, String qtype) {
         return lines.stream().filter(l -> qname.equals(l.path("qname").asText(null)) && qtype.equals(l.path("qtype").asText(null))).toList();
     }
@@ -102,7 +81,7 @@ class DnsMonitorTest {
             DnsLab.Result v6 = lab.run6("getent", "ahosts", "www.lab.test");
             assertThat(v6.output()).contains(DnsLab.WWW_V4);
 
-            List<JsonNode> wwwLines = awaitLines(d, www.pid(), 2, Duration.ofSeconds(10));
+            List<JsonNode> wwwLines = d.awaitEvents("dns", www.pid(), 2, Duration.ofSeconds(10));
             JsonNode a = only(wwwLines, "www.lab.test", "A");
             assertAnswered(a, "getent", "127.0.0.1", "udp", "NOERROR");
             assertThat(a.get("answers").asInt()).isEqualTo(1);
@@ -112,12 +91,12 @@ class DnsMonitorTest {
             assertThat(aaaa.get("addresses")).extracting(JsonNode::asText).containsExactly(DnsLab.WWW_V6);
             assertThat(wwwLines).hasSize(2);
 
-            List<JsonNode> nxLines = awaitLines(d, nx.pid(), 2, Duration.ofSeconds(10));
+            List<JsonNode> nxLines = d.awaitEvents("dns", nx.pid(), 2, Duration.ofSeconds(10));
             assertAnswered(only(nxLines, "nx.lab.test", "A"), "getent", "127.0.0.1", "udp", "NXDOMAIN");
             assertAnswered(only(nxLines, "nx.lab.test", "AAAA"), "getent", "127.0.0.1", "udp", "NXDOMAIN");
             assertThat(nxLines).hasSize(2);
 
-            List<JsonNode> v6Lines = awaitLines(d, v6.pid(), 2, Duration.ofSeconds(10));
+            List<JsonNode> v6Lines = d.awaitEvents("dns", v6.pid(), 2, Duration.ofSeconds(10));
             assertAnswered(only(v6Lines, "www.lab.test", "A"), "getent", "::1", "udp", "NOERROR");
             assertAnswered(only(v6Lines, "www.lab.test", "AAAA"), "getent", "::1", "udp", "NOERROR");
             assertThat(v6Lines).hasSize(2);
@@ -143,24 +122,24 @@ class DnsMonitorTest {
             DnsLab.Result nx = lab.run("dig", "+tcp", "+tries=1", "+time=2", "@127.0.0.1", "nope.lab.test", "A");
             for (DnsLab.Result r : List.of(udp, tcp, udp6, tcp6, nx)) assertThat(r.output()).contains("status:");
 
-            JsonNode e = only(awaitLines(d, udp.pid(), 1, Duration.ofSeconds(10)), "www.lab.test", "A");
+            JsonNode e = only(d.awaitEvents("dns", udp.pid(), 1, Duration.ofSeconds(10)), "www.lab.test", "A");
             assertAnswered(e, "dig", "127.0.0.1", "udp", "NOERROR");
             assertThat(e.get("addresses")).extracting(JsonNode::asText).containsExactly(DnsLab.WWW_V4);
 
-            e = only(awaitLines(d, tcp.pid(), 1, Duration.ofSeconds(10)), "lab.test", "MX");
+            e = only(d.awaitEvents("dns", tcp.pid(), 1, Duration.ofSeconds(10)), "lab.test", "MX");
             assertAnswered(e, "dig", "127.0.0.1", "tcp", "NOERROR");
             assertThat(e.get("answers").asInt()).isEqualTo(1);
 
-            e = only(awaitLines(d, udp6.pid(), 1, Duration.ofSeconds(10)), "www.lab.test", "AAAA");
+            e = only(d.awaitEvents("dns", udp6.pid(), 1, Duration.ofSeconds(10)), "www.lab.test", "AAAA");
             assertAnswered(e, "dig", "::1", "udp", "NOERROR");
             assertThat(e.get("addresses")).extracting(JsonNode::asText).containsExactly(DnsLab.WWW_V6);
 
-            e = only(awaitLines(d, tcp6.pid(), 1, Duration.ofSeconds(10)), "txt.lab.test", "TXT");
+            e = only(d.awaitEvents("dns", tcp6.pid(), 1, Duration.ofSeconds(10)), "txt.lab.test", "TXT");
             assertAnswered(e, "dig", "::1", "tcp", "NOERROR");
 
-            e = only(awaitLines(d, nx.pid(), 1, Duration.ofSeconds(10)), "nope.lab.test", "A");
+            e = only(d.awaitEvents("dns", nx.pid(), 1, Duration.ofSeconds(10)), "nope.lab.test", "A");
             assertAnswered(e, "dig", "127.0.0.1", "tcp", "NXDOMAIN");
-            for (DnsLab.Result r : List.of(udp, tcp, udp6, tcp6, nx)) assertThat(linesOf(d, r.pid())).hasSize(1);
+            for (DnsLab.Result r : List.of(udp, tcp, udp6, tcp6, nx)) assertThat(d.events("dns", r.pid())).hasSize(1);
         }
     }
 
@@ -175,15 +154,15 @@ class DnsMonitorTest {
             for (String[] c : cases) {
                 DnsLab.Result r = lab.python("query", c[0], c[1], "53", "www.lab.test", "A", Integer.toString(++id));
                 assertThat(r.output()).as(c[0]).startsWith(id + " 0 1");
-                JsonNode e = only(awaitLines(d, r.pid(), 1, Duration.ofSeconds(10)), "www.lab.test", "A");
+                JsonNode e = only(d.awaitEvents("dns", r.pid(), 1, Duration.ofSeconds(10)), "www.lab.test", "A");
                 assertAnswered(e, "python3", c[1], c[2], "NOERROR");
                 assertThat(e.get("id").asInt()).as(c[0]).isEqualTo(id);
-                assertThat(linesOf(d, r.pid())).as(c[0]).hasSize(1);
+                assertThat(d.events("dns", r.pid())).as(c[0]).hasSize(1);
             }
             // over TCP: a length prefix sent apart from its query, then two queries in one send
             DnsLab.Result r = lab.python("query", "tcp", "127.0.0.1", "53", "nx.lab.test", "AAAA", "7000");
             assertThat(r.output().lines()).containsExactly("7000 3 0", "7001 3 0", "7002 3 0");
-            List<JsonNode> lines = awaitLines(d, r.pid(), 3, Duration.ofSeconds(10));
+            List<JsonNode> lines = d.awaitEvents("dns", r.pid(), 3, Duration.ofSeconds(10));
             assertThat(lines).hasSize(3);
             assertThat(lines).extracting(l -> l.get("id").asInt()).containsExactlyInAnyOrder(7000, 7001, 7002);
             for (JsonNode l : lines) assertAnswered(l, "python3", "127.0.0.1", "tcp", "NXDOMAIN");
@@ -195,7 +174,7 @@ class DnsMonitorTest {
         try (TestDaemon d = daemon(dir, "{ timeout: 1s }")) {
             DnsLab.Result silent = lab.run("dig", "+tries=1", "+time=1", "@127.0.0.2", "www.lab.test", "A");
             assertThat(silent.output()).contains("timed out");
-            List<JsonNode> lines = awaitLines(d, silent.pid(), 1, Duration.ofSeconds(10));
+            List<JsonNode> lines = d.awaitEvents("dns", silent.pid(), 1, Duration.ofSeconds(10));
             JsonNode e = only(lines, "www.lab.test", "A");
             assertThat(e.get("event").asText()).isEqualTo("timeout");
             assertThat(e.get("server").asText()).isEqualTo("127.0.0.2");
@@ -205,14 +184,14 @@ class DnsMonitorTest {
             assertThat(d.metrics().get("bpfwatch_dns_timeouts_total")).isGreaterThanOrEqualTo(1);
 
             DnsLab.Result tls = lab.python("connect", "127.0.0.1", "853");
-            JsonNode c = awaitLines(d, tls.pid(), 1, Duration.ofSeconds(10)).get(0);
+            JsonNode c = d.awaitEvents("dns", tls.pid(), 1, Duration.ofSeconds(10)).get(0);
             assertThat(c.get("event").asText()).isEqualTo("connect");
             assertThat(c.get("transport").asText()).isEqualTo("tls");
             assertThat(c.get("server").asText()).isEqualTo("127.0.0.1");
             assertThat(c.get("port").asInt()).isEqualTo(853);
             assertThat(c.get("comm").asText()).isEqualTo("python3");
             assertThat(c.has("qname")).isFalse();
-            assertThat(linesOf(d, tls.pid())).hasSize(1);
+            assertThat(d.events("dns", tls.pid())).hasSize(1);
             assertThat(d.metrics().get("bpfwatch_dns_tls_connections_total")).isGreaterThanOrEqualTo(1);
         }
     }
@@ -224,7 +203,7 @@ class DnsMonitorTest {
         try {
             pid = lab.run("dig", "+tries=1", "+time=1", "@127.0.0.2", "wait.lab.test", "TXT").pid();
             TestDaemon.await("the query to be pending", Duration.ofSeconds(10), () -> d.metrics().get("bpfwatch_dns_pending") >= 1);
-            assertThat(linesOf(d, pid)).isEmpty();
+            assertThat(d.events("dns", pid)).isEmpty();
         } finally {
             d.close();
         }
@@ -278,7 +257,7 @@ class DnsMonitorTest {
             assertThat(events + kernel + queue).isEqualTo((double) sent);
             assertThat(decode).isZero();
             assertThat((double) lines.size()).isEqualTo(events - write);
-            assertThat(linesOf(d, r.pid())).hasSize(lines.size());
+            assertThat(d.events("dns", r.pid())).hasSize(lines.size());
             assertThat(answered + timeouts).as("every line is an answer or a timeout").isEqualTo(lines.size());
             assertThat(answered).as("the server kept up with most of it").isGreaterThan(sent / 2);
             // every response the client read answered a query, or came too late and is counted

@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DnsTrackerTest {
     private static final long MS = 1_000_000L, TIMEOUT = 1000 * MS;
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final DnsMetrics metrics = new DnsMetrics(registry);
+    private final DnsMetrics metrics = new DnsMetrics(new io.bpfwatch.monitor.Meters(registry));
     private final List<DnsEvent> out = new ArrayList<>();
     private final List<String> malformed = new ArrayList<>();
     private DnsTracker tracker = new DnsTracker(TIMEOUT, 1000, metrics, out::add, malformed::add);

@@ -1,9 +1,10 @@
 package io.bpfwatch.monitor.tcp;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.bpfwatch.config.Cidr;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.event.JsonLineEncoder;
-import io.bpfwatch.config.Cidr;
+import io.bpfwatch.monitor.Decoder;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,9 +22,11 @@ class TcpDecoderFuzzer {
     @FuzzTest(maxDuration = "30s")
     void tcpRecordsDecodeOrAreRefused(byte[] record) throws Exception {
         ByteBuffer b = ByteBuffer.wrap(record).order(ByteOrder.LITTLE_ENDIAN);
-        TcpEvent e = TCP.decode(b, 0, record.length);
-        if (e == null) {
-            if (TCP.problem == null || TCP.problem.isBlank()) throw new AssertionError("refused without a reason");
+        TcpEvent e;
+        try {
+            e = TCP.decode(b, 0, record.length);
+        } catch (Decoder.Refused refused) {
+            if (refused.getMessage() == null || refused.getMessage().isBlank()) throw new AssertionError("refused without a reason");
             return;
         }
         String line = JsonLineEncoder.toLine(e);

@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.tcp;
 
 import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.monitor.Decoder;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -9,6 +10,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Decoding tcp_event records laid out byte for byte as tcp.bpf.c writes them (little-endian x86_64). */
 class TcpDecoderTest {
@@ -30,7 +32,7 @@ class TcpDecoderTest {
     private final TcpDecoder decoder = new TcpDecoder(new EventHeader(), new TcpAlertRules(TcpSettings.DEFAULT));
 
     @Test
-    void ipv4Record() {
+    void ipv4Record() throws Exception {
         TcpEvent e = decoder.decode(record(IPV4_RECORD), 0, 80);
         assertThat(e.pid).isEqualTo(4513);
         assertThat(e.uid).isZero();
@@ -44,7 +46,7 @@ class TcpDecoderTest {
     }
 
     @Test
-    void ipv6Record() {
+    void ipv6Record() throws Exception {
         TcpEvent e = decoder.decode(record(IPV6_RECORD), 0, 80);
         assertThat(e.comm).isEqualTo("python3");
         assertThat(e.ipv6).isTrue();
@@ -56,7 +58,7 @@ class TcpDecoderTest {
     }
 
     @Test
-    void ipv4MappedAddressesOfDualStackSocketsAreReportedAsIpv4() {
+    void ipv4MappedAddressesOfDualStackSocketsAreReportedAsIpv4() throws Exception {
         String mapped = IPV6_RECORD.substring(0, 96)
                 + "00000000000000000000ffff0a000001" + "00000000000000000000ffffcb007105";
         TcpDecoder d = new TcpDecoder(new EventHeader(), new TcpAlertRules(new TcpSettings(List.of(), List.of(io.bpfwatch.config.Cidr.parse("203.0.113.0/24")), List.of())));
@@ -69,10 +71,10 @@ class TcpDecoderTest {
 
     @Test
     void malformedRecordsAreRefusedWithAReason() {
-        assertThat(decoder.decode(record(IPV4_RECORD), 0, 79)).isNull();
-        assertThat(decoder.problem).isEqualTo("tcp record of 79 bytes, expected 80");
+        assertThatThrownBy(() -> decoder.decode(record(IPV4_RECORD), 0, 79)).isInstanceOf(Decoder.Refused.class)
+                .hasMessage("tcp record of 79 bytes, expected 80");
         String badFamily = IPV4_RECORD.substring(0, 80) + "1100" + IPV4_RECORD.substring(84);
-        assertThat(decoder.decode(record(badFamily), 0, 80)).isNull();
-        assertThat(decoder.problem).isEqualTo("tcp record with address family 17");
+        assertThatThrownBy(() -> decoder.decode(record(badFamily), 0, 80)).isInstanceOf(Decoder.Refused.class)
+                .hasMessage("tcp record with address family 17");
     }
 }

@@ -1,7 +1,6 @@
 package io.bpfwatch.monitor.tcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfwatch.monitor.MonitorState;
 import io.bpfwatch.testkit.Connector;
 import io.bpfwatch.testkit.Prom;
@@ -14,7 +13,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,16 +20,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The tcp monitor with its real BPF programs, fed by real connections from a child process. */
 @RequiresBpf
 class TcpMonitorTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    static List<JsonNode> linesOf(TestDaemon d, long pid) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        for (String l : d.lines("tcp")) {
-            JsonNode n = JSON.readTree(l);
-            if (n.get("pid").asLong() == pid) out.add(n);
-        }
-        return out;
-    }
 
     @Test
     void connectionsAreLoggedWithProcessAddressesAndAlerts(@TempDir Path dir) throws Exception {
@@ -42,15 +30,7 @@ class TcpMonitorTest {
             Prom before = d.metrics();
 
             Process p = Connector.run("connect", "127.0.0.1:4444", "[::1]:31337", "127.0.0.1:" + port);
-            TestDaemon.await("3 connect events", Duration.ofSeconds(10), () -> {
-                try {
-                    d.drain("tcp");
-                    return linesOf(d, p.pid()).size() >= 3;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            List<JsonNode> lines = linesOf(d, p.pid());
+            List<JsonNode> lines = d.awaitEvents("tcp", p.pid(), 3, Duration.ofSeconds(10));
             assertThat(lines).hasSize(3);
 
             JsonNode v4 = lines.get(0);
@@ -113,15 +93,7 @@ class TcpMonitorTest {
         String monitors = "  tcp:\n    alert:\n      ports: [4444]\n      networks: [127.0.0.0/8]\n      ignore-networks: [127.0.0.2/32]\n";
         try (TestDaemon d = new TestDaemon(dir, TestDaemon.yaml(dir, monitors))) {
             Process p = Connector.run("connect", "127.0.0.1:4444", "127.0.0.2:4444", "127.0.0.1:1");
-            TestDaemon.await("3 connect events", Duration.ofSeconds(10), () -> {
-                try {
-                    d.drain("tcp");
-                    return linesOf(d, p.pid()).size() >= 3;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            List<JsonNode> lines = linesOf(d, p.pid());
+            List<JsonNode> lines = d.awaitEvents("tcp", p.pid(), 3, Duration.ofSeconds(10));
             assertThat(lines.get(0).get("rules")).extracting(JsonNode::asText).containsExactly("port:4444", "network:127.0.0.0/8");
             assertThat(lines.get(1).get("alert").asBoolean()).as("ignored network").isFalse();
             assertThat(lines.get(2).get("rules")).extracting(JsonNode::asText).containsExactly("network:127.0.0.0/8");

@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor.wireguard;
 
+import io.bpfwatch.monitor.Meters;
 import io.bpfwatch.testkit.Prom;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheus.PrometheusConfig;
@@ -38,8 +39,9 @@ class WireguardCollectorTest {
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         CompositeMeterRegistry composite = new CompositeMeterRegistry();
         composite.add(prometheus);
-        WireguardCollector c = WireguardCollector.of(composite);
-        assertThat(c).isNotNull().isSameAs(WireguardCollector.of(prometheus));
+        Meters meters = new Meters(composite);
+        WireguardCollector c = WireguardCollector.register(meters);
+        assertThat(c).as("found the Prometheus registry beneath the composite").isNotNull();
         WireguardCollector.Source source = WireguardCollectorTest::sample;
         c.attach(source);
         String text = prometheus.scrape();
@@ -87,7 +89,7 @@ class WireguardCollectorTest {
     void aScrapeThatCannotReadTheMapsShowsNoWireguardSeriesAndTheRestStays() {
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         prometheus.counter("bpfwatch.other").increment();
-        WireguardCollector c = WireguardCollector.of(prometheus);
+        WireguardCollector c = WireguardCollector.register(new Meters(prometheus));
         c.attach(() -> {
             throw new IllegalStateException("map closed");
         });

@@ -4,7 +4,7 @@ import io.bpfwatch.config.ConfigLoader;
 import io.bpfwatch.config.DaemonConfig;
 import io.bpfwatch.monitor.MonitorCatalog;
 import io.bpfwatch.monitor.MonitorConfig;
-import io.bpfwatch.monitor.wireguard.WireguardSettings.Attach;
+import io.bpfwatch.monitor.wireguard.WireguardSettings.Mode;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -21,14 +21,14 @@ class WireguardConfigTest {
         DaemonConfig c = loader.load(Path.of(WireguardConfigTest.class.getResource("/configs/good/wireguard.yaml").toURI()));
         MonitorConfig wg = c.monitors().get("wireguard");
         assertThat(wg.enabled()).isTrue();
-        assertThat(wg.settings()).isEqualTo(new WireguardSettings(Duration.ofSeconds(10), 1000, Attach.KPROBE));
+        assertThat(wg.settings()).isEqualTo(new WireguardSettings(Duration.ofSeconds(10), 1000, Mode.KPROBE));
     }
 
     @Test
     void defaultsAre30sIntervalAnd256PeersAttachedAsTheKernelAllows() throws Exception {
         DaemonConfig c = loader.parse("test.yaml", "monitors:\n  wireguard: {}\n");
         assertThat(c.monitors().get("wireguard").settings()).isEqualTo(WireguardSettings.DEFAULT)
-                .isEqualTo(new WireguardSettings(Duration.ofSeconds(30), 256, Attach.AUTO));
+                .isEqualTo(new WireguardSettings(Duration.ofSeconds(30), 256, Mode.AUTO));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.bpfwatch.monitor.wireguard;
 
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.event.JsonLineEncoder;
+import io.bpfwatch.monitor.Decoder;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -9,6 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Handshake records as the kernel writes them, decoded and written as JSON lines; malformed ones refused. */
 class WireguardDecoderTest {
@@ -62,9 +64,9 @@ class WireguardDecoderTest {
 
     @Test
     void shortAndUnknownRecordsAreRefused() {
-        assertThat(decoder.decode(record(1, "wg0", 0, 0), 0, WireguardDecoder.SIZE - 1)).isNull();
-        assertThat(decoder.problem).contains("119 bytes");
-        assertThat(decoder.decode(record(7, "wg0", 0, 0), 0, WireguardDecoder.SIZE)).isNull();
-        assertThat(decoder.problem).contains("unknown type 7");
+        assertThatThrownBy(() -> decoder.decode(record(1, "wg0", 0, 0), 0, WireguardDecoder.SIZE - 1))
+                .isInstanceOf(Decoder.Refused.class).hasMessageContaining("119 bytes");
+        assertThatThrownBy(() -> decoder.decode(record(7, "wg0", 0, 0), 0, WireguardDecoder.SIZE))
+                .isInstanceOf(Decoder.Refused.class).hasMessageContaining("unknown type 7");
     }
 }

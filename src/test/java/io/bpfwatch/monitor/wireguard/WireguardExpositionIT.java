@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor.wireguard;
 
+import io.bpfwatch.monitor.Meters;
 import io.bpfwatch.testkit.Cmd;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
@@ -33,7 +34,7 @@ class WireguardExpositionIT {
 
     private static String scrape(WireguardCollector.Snapshot snap) {
         PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        WireguardCollector.of(r).attach(() -> snap);
+        WireguardCollector.register(new Meters(r)).attach(() -> snap);
         return r.scrape();
     }
 

@@ -2,19 +2,19 @@ package io.bpfwatch.monitor.wireguard;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.bpfwatch.monitor.BpfMonitor;
 import io.bpfwatch.monitor.MonitorState;
 import io.bpfwatch.testkit.Cmd;
 import io.bpfwatch.testkit.Prom;
 import io.bpfwatch.testkit.RequiresBpf;
-import io.bpfwatch.testkit.RequiresKernel;
 import io.bpfwatch.testkit.RequiresKernel.Feature;
+import io.bpfwatch.testkit.RequiresKernel;
 import io.bpfwatch.testkit.TestDaemon;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -235,17 +235,11 @@ class WireguardTunnelCheck {
             await("wireguard running again", Duration.ofSeconds(20), () -> d.state("wireguard") == MonitorState.RUNNING);
 
             // unloaded and loaded again faster than any re-probe: the old kprobes are dead, a new instance attaches
-            BpfMonitor before = d.daemon.supervisor().instance("wireguard");
+            Instant before = d.status("wireguard").since();
             assertThat(modprobe("-r").exit()).isZero();
             assertThat(modprobe().exit()).isZero();
-            await("a new instance on the new module", Duration.ofSeconds(10), () -> {
-                try {
-                    BpfMonitor now = d.daemon.supervisor().instance("wireguard");
-                    return now != null && now != before;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            await("a new instance on the new module", Duration.ofSeconds(10),
+                    () -> d.state("wireguard") == MonitorState.RUNNING && d.status("wireguard").since().isAfter(before));
             try (WgLab lab = new WgLab(dir).up(true, false)) {
                 assertThat(lab.ping(lab.a, "198.51.100.2", 3, 0.1)).contains("3 received");
                 await("encryptions counted by the new instance", Duration.ofSeconds(5), () -> d.metrics()

@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class NvListFuzzer {
     @FuzzTest(maxDuration = "30s")
     @DictionaryFile(resourcePath = "nvlist.dict")
-    void decodersNeverThrowAndAgreeWithThemselves(byte[] input) {
+    void decodersNeverThrowAndAgreeWithThemselves(byte[] input) throws Exception {
         // the kernel side delivers at most NVL_MAX bytes; longer inputs only slow the search
         if (input.length > ZfsDecoder.NVL_MAX) input = Arrays.copyOf(input, ZfsDecoder.NVL_MAX);
         NvListDecoder.Result r = NvListDecoder.decode(input);
@@ -57,8 +57,7 @@ class NvListFuzzer {
         rec.putInt(ZfsDecoder.NVL_LEN, len).putLong(ZfsDecoder.NVL_SIZE, input.length);
         ZfsAction a = ZfsAction.values()[input.length == 0 ? 0 : (input[0] & 0xff) % ZfsAction.values().length];
         rec.putInt(ZfsDecoder.CMD, a.cmd);
-        ZfsEvent e = decoder.decode(rec, 0, rec.capacity());
-        assertThat(e).isNotNull();
+        ZfsEvent e = decoder.decode(rec, 0, rec.capacity()); // refusing a record whose lengths fit would throw
         assertThat(e.action).isEqualTo(a);
         assertThat(e.snapshots).doesNotContainNull();
     }

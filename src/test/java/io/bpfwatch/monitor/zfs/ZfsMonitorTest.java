@@ -1,7 +1,6 @@
 package io.bpfwatch.monitor.zfs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfwatch.monitor.MonitorState;
 import io.bpfwatch.testkit.Prom;
 import io.bpfwatch.testkit.RequiresBpf;
@@ -25,7 +24,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @RequiresBpf
 class ZfsMonitorTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     static Path standIn(Path dir, String name) throws Exception {
         Path p = dir.resolve(name);
@@ -36,27 +34,6 @@ class ZfsMonitorTest {
 
     static String config(Path dir, Path device) {
         return TestDaemon.yaml(dir, "  zfs:\n    device: " + device + "\n");
-    }
-
-    static List<JsonNode> linesOf(TestDaemon d, long pid) throws Exception {
-        d.drain("zfs");
-        List<JsonNode> out = new ArrayList<>();
-        for (String l : d.lines("zfs")) {
-            JsonNode n = JSON.readTree(l);
-            if (n.get("pid").asLong() == pid) out.add(n);
-        }
-        return out;
-    }
-
-    static List<JsonNode> await(TestDaemon d, long pid, int n) throws Exception {
-        TestDaemon.await(n + " zfs events of pid " + pid, Duration.ofSeconds(10), () -> {
-            try {
-                return linesOf(d, pid).size() >= n;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        return linesOf(d, pid);
     }
 
     static List<String> texts(JsonNode array) {
@@ -92,9 +69,9 @@ class ZfsMonitorTest {
                     "promote ENOTTY", "hold ENOTTY", "release ENOTTY", "rename ENOTTY", "destroy ENOTTY", "exists ENOTTY",
                     "raw-destroy ENOTTY", "raw-rename ENOTTY", "raw-destroy ENOTTY");
 
-            List<JsonNode> lines = await(d, p.pid(), 13);
+            List<JsonNode> lines = d.awaitEvents("zfs", p.pid(), 13, Duration.ofSeconds(10));
             Thread.sleep(200); // nothing more may come
-            lines = linesOf(d, p.pid());
+            lines = d.events("zfs", p.pid());
             assertThat(lines).hasSize(13);
             long testPid = ProcessHandle.current().pid();
             for (JsonNode l : lines) {
@@ -172,9 +149,9 @@ class ZfsMonitorTest {
             // a control run on the real stand-in proves the monitor was listening all along
             Process control = ZfsClient.startWithDevice(dev, List.of(), ZfsClient.ops(new String[] {"snapshot", "tank@control"}));
             ZfsClient.finish(control);
-            await(d, control.pid(), 1);
-            assertThat(linesOf(d, raw.pid())).isEmpty();
-            assertThat(linesOf(d, lzc.pid())).isEmpty();
+            d.awaitEvents("zfs", control.pid(), 1, Duration.ofSeconds(10));
+            assertThat(d.events("zfs", raw.pid())).isEmpty();
+            assertThat(d.events("zfs", lzc.pid())).isEmpty();
             assertThat(d.lines("zfs")).hasSize(1);
         }
     }
@@ -186,7 +163,7 @@ class ZfsMonitorTest {
             Process p = ZfsClient.startWithDevice(dev, List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
                     ZfsClient.ops(new String[] {"destroy-snaps", "tank/www@deploy-41"}));
             assertThat(ZfsClient.finish(p)).containsExactly("destroy-snaps ENOTTY");
-            JsonNode l = await(d, p.pid(), 1).get(0);
+            JsonNode l = d.awaitEvents("zfs", p.pid(), 1, Duration.ofSeconds(10)).get(0);
             assertThat(l.get("uid").asLong()).isEqualTo(65534);
             expect(l, "destroy", "tank", null, "tank/www@deploy-41");
         }
@@ -201,7 +178,7 @@ class ZfsMonitorTest {
         try (TestDaemon d = new TestDaemon(dir, config(dir, dev))) {
             Process p = ZfsClient.startWithDevice(dev, List.of(), ZfsClient.ops(new String[] {"snapshot", forged, newline}));
             ZfsClient.finish(p);
-            JsonNode l = await(d, p.pid(), 1).get(0);
+            JsonNode l = d.awaitEvents("zfs", p.pid(), 1, Duration.ofSeconds(10)).get(0);
             assertThat(texts(l.get("snapshots"))).containsExactly(forged, newline);
             assertThat(l.get("result").asText()).isEqualTo("ENOTTY");
             assertThat(d.lines("zfs")).hasSize(1);
@@ -217,7 +194,7 @@ class ZfsMonitorTest {
         try (TestDaemon d = new TestDaemon(dir, config(dir, dev))) {
             Process p = ZfsClient.startWithDevice(dev, List.of(), op);
             ZfsClient.finish(p);
-            JsonNode l = await(d, p.pid(), 1).get(0);
+            JsonNode l = d.awaitEvents("zfs", p.pid(), 1, Duration.ofSeconds(10)).get(0);
             assertThat(l.get("truncated").asBoolean()).isTrue();
             assertThat(l.has("decode_error")).isFalse();
             List<String> names = texts(l.get("snapshots"));
@@ -242,7 +219,7 @@ class ZfsMonitorTest {
             TestDaemon.await("the device to be noticed", Duration.ofSeconds(5), () -> d.metrics().get("bpfwatch_zfs_device_present") == 1);
             Process p = ZfsClient.startWithDevice(dev, List.of(), ZfsClient.ops(new String[] {"snapshot", "tank@after-load"}));
             ZfsClient.finish(p);
-            expect(await(d, p.pid(), 1).get(0), "snapshot", "tank", null, "tank@after-load");
+            expect(d.awaitEvents("zfs", p.pid(), 1, Duration.ofSeconds(10)).get(0), "snapshot", "tank", null, "tank@after-load");
 
             Files.delete(dev);
             TestDaemon.await("the device to be gone", Duration.ofSeconds(5), () -> d.metrics().get("bpfwatch_zfs_device_present") == 0);
@@ -250,7 +227,7 @@ class ZfsMonitorTest {
             TestDaemon.await("the new device", Duration.ofSeconds(5), () -> d.metrics().get("bpfwatch_zfs_device_present") == 1);
             Process again = ZfsClient.startWithDevice(dev, List.of(), ZfsClient.ops(new String[] {"destroy-snaps", "tank@after-reload"}));
             ZfsClient.finish(again);
-            expect(await(d, again.pid(), 1).get(0), "destroy", "tank", null, "tank@after-reload");
+            expect(d.awaitEvents("zfs", again.pid(), 1, Duration.ofSeconds(10)).get(0), "destroy", "tank", null, "tank@after-reload");
             assertThat(d.status("zfs").restarts()).isZero();
             assertThat(d.state("zfs")).isEqualTo(MonitorState.RUNNING);
         }

@@ -1,0 +1,52 @@
+package io.bpfwatch.monitor;
+
+import io.bpfwatch.libbpf.BpfException;
+import io.bpfwatch.libbpf.BpfObject;
+
+import java.util.Map;
+
+/**
+ * What one kind of BPF monitor does beyond what {@link BpfMonitor} does for all of them: how
+ * its records decode and what becomes of them (counted, emitted as events), and any work of
+ * its own around load, on the reader's periodic tick and at close. Every method but the hooks
+ * before start runs on the monitor's reader thread (or on the stopping thread once the reader
+ * has ended), one at a time.
+ */
+public interface BpfLogic<R> {
+    Decoder<R> decoder();
+
+    /** One decoded record. Throwing stops the monitor; it is restarted. */
+    void accept(R record);
+
+    /** Before load: `const volatile` filters and map sizes. */
+    default void configure(BpfObject object) throws BpfException {
+    }
+
+    /** After load, before the programs attach: maps to fill or to read at scrape time. */
+    default void loaded(BpfObject object) throws BpfException {
+    }
+
+    /**
+     * Periodic work (timeouts, interval summaries, device checks): every 100 ms while events
+     * flow, about every second while the monitor is quiet.
+     */
+    default void tick(long nowNanos) {
+    }
+
+    /** After the last record was read on stop (flush pending state as events). */
+    default void drained() {
+    }
+
+    /** Before the object closes: read final map state. */
+    default void closing(BpfObject object) {
+    }
+
+    /**
+     * Per-CPU u64 counter maps of the object (by map name) to read at scrape time into these
+     * counters; attached after load and folded into their base before close, so the counts
+     * outlive restarts. The object's {@code bw_lost} is always read into lost{stage="kernel"}.
+     */
+    default Map<String, KernelCounter> kernelCounters() {
+        return Map.of();
+    }
+}
