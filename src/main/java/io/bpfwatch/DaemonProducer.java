@@ -5,8 +5,6 @@ import io.bpfwatch.config.ConfigException;
 import io.bpfwatch.config.ConfigLoader;
 import io.bpfwatch.monitor.MonitorCatalog;
 import io.bpfwatch.supervise.Backoff;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.quarkus.runtime.annotations.CommandLineArguments;
 import jakarta.enterprise.inject.Produces;
@@ -22,27 +20,19 @@ import java.time.Duration;
  */
 @Singleton
 public class DaemonProducer {
+    /**
+     * The daemon's meters go to the Prometheus registry /metrics scrapes, not to Quarkus'
+     * composite: a composite counter's increment walks its children on every event (and when
+     * this bean is made, early in start-up, the composite may not hold the Prometheus registry
+     * yet). Quarkus' own binders (JVM, process) stay on the composite.
+     */
     @Produces
     @Singleton
-    Daemon daemon(@CommandLineArguments String[] argv, MeterRegistry registry) throws Args.UsageException, ConfigException {
+    Daemon daemon(@CommandLineArguments String[] argv, PrometheusMeterRegistry registry) throws Args.UsageException, ConfigException {
         Args args = Args.parse(argv);
         MonitorCatalog catalog = MonitorCatalog.builtin();
         Path path = ConfigLoader.resolvePath(args.config());
-        return new Daemon(path, args.logsDir(), new ConfigLoader(catalog).load(path), catalog, direct(registry),
+        return new Daemon(path, args.logsDir(), new ConfigLoader(catalog).load(path), catalog, registry,
                 Backoff.fromSystemProperties(), Duration.ofMillis(Long.getLong("bpfwatch.reprobe-ms", 5000)));
-    }
-
-    /**
-     * The Prometheus registry behind Quarkus' composite, which /metrics scrapes: the daemon's
-     * meters go there directly, as a composite counter's increment walks its children on every
-     * event. Quarkus' own binders (JVM, process) stay on the composite.
-     */
-    static MeterRegistry direct(MeterRegistry registry) {
-        if (registry instanceof CompositeMeterRegistry c) {
-            for (MeterRegistry r : c.getRegistries()) {
-                if (r instanceof PrometheusMeterRegistry) return r;
-            }
-        }
-        return registry;
     }
 }
