@@ -8,9 +8,10 @@ LOGS_DIR ?= $(CURDIR)/var/log/bpfwatch
 
 # What building and testing need from Debian. The dns tests run their own DNS server in a
 # network namespace: dnsmasq-base is the bare binary, without the dnsmasq service that would
-# take port 53 on the host.
+# take port 53 on the host. bpftrace: the bpftrace kind's tests run scripts with it (and make
+# bench compares against it).
 DEBS := openjdk-17-jdk-headless maven make clang llvm libbpf1 libbpf-dev bpftool \
-        iproute2 procps curl python3 \
+        iproute2 procps curl python3 bpftrace \
         dnsmasq-base bind9-dnsutils \
         systemd systemd-container debootstrap lintian
 # The zfs monitor's tests drive the real OpenZFS userland client, built with gcc; Debian ships
@@ -28,7 +29,7 @@ ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contri
 	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
 	  fi; }
 
-.PHONY: all deps build run test test-unit fuzz soak bench bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
+.PHONY: all deps build run test test-unit fuzz soak bench bench-custom bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
 
 VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
 DEB := target/bpfwatch_$(VERSION)_all.deb
@@ -108,7 +109,7 @@ soak: deps
 # bpfwatch against bpftrace and an untraced baseline on the same workloads (minutes; not part of
 # `make test`): prints the table, writes bench/results/latest.{md,csv,png}. BENCH_QUICK=1 for a
 # smoke run, BENCH_REPS=N repetitions (default 3). See docs/benchmarks.md.
-BENCH_DEBS := bpftrace python3-matplotlib
+BENCH_DEBS := python3-matplotlib
 bench: build
 	@missing=$$(for p in $(BENCH_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
@@ -117,6 +118,18 @@ bench: build
 	mkdir -p target/bench
 	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
 	/usr/bin/python3 bench/run.py
+
+# Custom monitors (kind: bpftrace, kind: libbpf) against the same program run by bpftrace alone,
+# and the built-in zfs monitor, on the zfs-ioctl workload: writes bench/results/custom.md.
+bench-custom: build
+	@missing=$$(for p in $(BENCH_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	mkdir -p target/bench
+	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Imonitors/include -c bench/custom/ioctl.bpf.c -o target/bench/ioctl.bpf.o
+	/usr/bin/python3 bench/custom.py
 
 # What each kind of system-call hook costs every call (bench/hookcost): the perf-event syscall
 # tracepoints bpfwatch uses against one BTF or raw tracepoint on all system calls.
@@ -179,6 +192,8 @@ install-files:
 	install -m 0644 packaging/logrotate/bpfwatch $(DESTDIR)$(DOCDIR)/examples/logrotate
 	install -m 0644 packaging/prometheus/bpfwatch-alerts.yml $(DESTDIR)$(DOCDIR)/examples/prometheus-alerts.yml
 	install -m 0644 packaging/grafana/bpfwatch.json $(DESTDIR)$(DOCDIR)/examples/grafana-dashboard.json
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)/examples/monitors
+	install -m 0644 monitors/examples/*.bt monitors/examples/*.yaml $(DESTDIR)$(DOCDIR)/examples/monitors/
 
 # Stops and disables a running source install first; keeps an edited config and the logs.
 uninstall:

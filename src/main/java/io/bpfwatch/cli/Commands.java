@@ -67,12 +67,23 @@ public final class Commands {
             MonitorConfig mc = c == null ? null : c.monitors().get(t.name());
             Availability a = t.probeParsed(k, mc == null ? ConfigLoader.defaults(t) : mc.settings());
             String note = c == null ? "" : mc == null || !mc.enabled() ? " (disabled in " + config + ")" : "";
-            if (a instanceof Availability.Supported s) {
-                out.printf("%-10s supported: %s%s%n", t.name(), s.strategy(), note);
-            } else {
-                out.printf("%-10s unavailable: %s%s%n", t.name(), ((Availability.Unsupported) a).reason(), note);
+            print(out, t.name(), a, note);
+        }
+        if (c != null) {
+            for (MonitorConfig mc : c.monitors().values()) {
+                if (catalog.isBuiltin(mc.name())) continue;
+                Availability a = catalog.get(mc.kind()).orElseThrow().probeParsed(k, mc.settings());
+                print(out, mc.name(), a, " (kind " + mc.kind() + (mc.enabled() ? "" : ", disabled") + ")");
             }
         }
         return 0;
+    }
+
+    private static void print(PrintStream out, String name, Availability a, String note) {
+        if (a instanceof Availability.Supported s) {
+            out.printf("%-10s supported: %s%s%n", name, s.strategy(), note);
+        } else {
+            out.printf("%-10s unavailable: %s%s%n", name, ((Availability.Unsupported) a).reason(), note);
+        }
     }
 }

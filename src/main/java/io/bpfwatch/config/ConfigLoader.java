@@ -94,7 +94,7 @@ public final class ConfigLoader {
     }
 
     public DaemonConfig parse(String label, String text) throws ConfigException {
-        Problems problems = new Problems(label);
+        Problems problems = new Problems(label, text);
         Node root;
         try {
             LoaderOptions options = new LoaderOptions();
@@ -265,20 +265,44 @@ public final class ConfigLoader {
         return type.parse(Section.absent(new Problems("(defaults)"), "monitors." + type.name()));
     }
 
+    private static final java.util.regex.Pattern MONITOR_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+
     private Map<String, MonitorConfig> monitors(Section s) {
         Map<String, MonitorConfig> out = new LinkedHashMap<>();
         for (String name : s.keys()) {
-            Optional<MonitorType<?, ?>> type = catalog.get(name);
-            if (type.isEmpty()) continue; // finish() reports it, with a suggestion
+            Node key = s.keyNode(name);
             Section m = s.section(name);
+            String kind;
+            if (catalog.isBuiltin(name)) {
+                kind = name;
+                if (m.has("kind") && !name.equals(m.string("kind", name))) {
+                    s.problems().at(m.keyNode("kind"), "monitors." + name + " is the built-in " + name
+                            + " monitor; a custom monitor needs a name of its own");
+                }
+            } else if (!m.has("kind")) {
+                String hint = Section.suggestion(name, catalog.names());
+                s.problems().at(key, hint != null ? "unknown key '" + name + "' in monitors; did you mean '" + hint + "'?"
+                        : "monitors." + name + " is not a built-in monitor (" + String.join(", ", catalog.names())
+                        + "); a custom monitor needs kind: " + String.join(" or kind: ", catalog.kindNames()));
+                continue;
+            } else {
+                kind = m.oneOf("kind", null, catalog.kindNames());
+                if (kind == null) continue;
+                if (!MONITOR_NAME.matcher(name).matches()) {
+                    s.problems().at(key, "monitors." + name + ": a monitor's name must be lower case letters, digits, - and _"
+                            + " (at most 32, starting with a letter): it names its log file and its metrics");
+                    continue;
+                }
+            }
+            MonitorType<?, ?> type = catalog.get(kind).orElseThrow();
             boolean enabled = m.bool("enabled", true);
-            long ring = m.size("ring-buffer", type.get().defaultRingBuffer(), 64L << 10, 256L << 20);
+            long ring = m.size("ring-buffer", type.defaultRingBuffer(), 64L << 10, 256L << 20);
             if (m.has("ring-buffer") && Long.bitCount(ring) != 1) {
                 s.problems().at(m.keyNode("ring-buffer"), "monitors." + name + ".ring-buffer must be a power of two (e.g. 4MiB, 8MiB, 16MiB)");
             }
-            MonitorSettings settings = type.get().parse(m);
+            MonitorSettings settings = type.parse(m);
             m.finish();
-            out.put(name, new MonitorConfig(name, name, enabled, (int) ring, settings));
+            out.put(name, new MonitorConfig(name, kind, enabled, (int) ring, settings));
         }
         s.finish();
         return out;

@@ -10,10 +10,22 @@ import java.util.List;
 /** Collects every problem of one file, each at the position of the node it is about. */
 public final class Problems {
     private final String file;
+    private final String[] lines;
     private final List<ConfigError> errors = new ArrayList<>();
 
     public Problems(String file) {
+        this(file, "");
+    }
+
+    /** With the file's text, for readers that place problems inside a value (a program's line). */
+    public Problems(String file, String text) {
         this.file = file;
+        this.lines = text.split("\n", -1);
+    }
+
+    /** Line {@code zeroBased} of the file's text, or null past its end. */
+    public String line(int zeroBased) {
+        return zeroBased >= 0 && zeroBased < lines.length ? lines[zeroBased] : null;
     }
 
     public String file() {

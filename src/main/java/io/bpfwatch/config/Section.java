@@ -97,6 +97,12 @@ public final class Section {
         return new ArrayList<>(entries.keySet());
     }
 
+    /** The value node of {@code key} without taking it (for messages about a value read elsewhere), or the key's. */
+    public Node valueNode(String key) {
+        NodeTuple t = entries.get(key);
+        return t == null ? keyNode(key) : t.getValueNode();
+    }
+
     public Node keyNode(String key) {
         NodeTuple t = entries.get(key);
         return t == null ? node : t.getKeyNode();
@@ -135,6 +141,44 @@ public final class Section {
             return def;
         }
         return s.getValue();
+    }
+
+    /** A list of mappings, each a section of its own ("events[0]" in messages). */
+    public List<Section> sections(String key) {
+        Optional<Node> v = take(key);
+        if (v.isEmpty()) return List.of();
+        if (v.get() instanceof MappingNode) return List.of(new Section(problems, keyPath(key), v.get()));
+        if (!(v.get() instanceof SequenceNode seq)) {
+            problems.at(v.get(), keyPath(key) + " must be a list of mappings, not " + describe(v.get()));
+            return List.of();
+        }
+        List<Section> out = new ArrayList<>();
+        int i = 0;
+        for (Node n : seq.getValue()) {
+            String p = keyPath(key) + "[" + i++ + "]";
+            if (!(n instanceof MappingNode)) {
+                problems.at(n, p + " must be a mapping (key: value lines), not " + describe(n));
+                continue;
+            }
+            out.add(new Section(problems, p, n));
+        }
+        return out;
+    }
+
+    /** A number, whole or decimal (1e-9 allowed). */
+    public double decimal(String key, double def) {
+        Optional<Node> v = take(key);
+        if (v.isEmpty()) return def;
+        if (v.get() instanceof ScalarNode s) {
+            try {
+                double d = Double.parseDouble(s.getValue());
+                if (Double.isFinite(d) && d > 0) return d;
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        problems.at(v.get(), keyPath(key) + " must be a positive number like 1 or 1e-9, not " + describe(v.get()));
+        return def;
     }
 
     /** One of {@code allowed} words, else a problem naming them. */

@@ -6,7 +6,9 @@ import java.io.IOException;
 
 /**
  * One decoded event: the fields every event has (PRODUCT.md: time, monitor, event, pid, uid,
- * comm) and the monitor's own, which subclasses write in {@link #writeFields}.
+ * comm) and the monitor's own, which subclasses write in {@link #writeFields}. A custom
+ * monitor's event may not know its process: then {@code comm} is null and the process fields
+ * are not written.
  */
 public abstract class Event {
     /** Wall-clock time of the kernel event, epoch nanoseconds. */

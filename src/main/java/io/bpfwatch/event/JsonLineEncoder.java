@@ -48,12 +48,14 @@ public final class JsonLineEncoder {
         g.writeString(e.monitor());
         g.writeFieldName(EVENT);
         g.writeString(e.event());
-        g.writeFieldName(PID);
-        g.writeNumber(e.pid);
-        g.writeFieldName(UID);
-        g.writeNumber(e.uid & 0xffffffffL);
-        g.writeFieldName(COMM);
-        g.writeString(e.comm);
+        if (e.comm != null) { // events of custom monitors may not know their process
+            g.writeFieldName(PID);
+            g.writeNumber(e.pid);
+            g.writeFieldName(UID);
+            g.writeNumber(e.uid & 0xffffffffL);
+            g.writeFieldName(COMM);
+            g.writeString(e.comm);
+        }
         e.writeFields(g);
         g.writeEndObject();
         g.writeRaw('\n');

@@ -46,6 +46,16 @@ public final class BpfMap {
         return LibBpf.bpf_map__value_size(map);
     }
 
+    /** The BTF type id of the key (0 if the map declares none), in its object's BTF. */
+    public int btfKeyType() {
+        return LibBpf.bpf_map__btf_key_type_id(map);
+    }
+
+    /** The BTF type id of the value (0 if the map declares none). */
+    public int btfValueType() {
+        return LibBpf.bpf_map__btf_value_type_id(map);
+    }
+
     public boolean isPerCpu() {
         int t = type();
         return t == TYPE_PERCPU_ARRAY || t == TYPE_PERCPU_HASH || t == 10;

@@ -3,7 +3,9 @@ package io.bpfwatch.libbpf;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -14,7 +16,10 @@ import java.util.Optional;
 public final class Btf implements AutoCloseable {
     public static final int KIND_INT = 1, KIND_PTR = 2, KIND_ARRAY = 3, KIND_STRUCT = 4, KIND_UNION = 5,
             KIND_ENUM = 6, KIND_FWD = 7, KIND_TYPEDEF = 8, KIND_VOLATILE = 9, KIND_CONST = 10,
-            KIND_RESTRICT = 11, KIND_FUNC = 12, KIND_FUNC_PROTO = 13, KIND_VAR = 14, KIND_DATASEC = 15;
+            KIND_RESTRICT = 11, KIND_FUNC = 12, KIND_FUNC_PROTO = 13, KIND_VAR = 14, KIND_DATASEC = 15,
+            KIND_FLOAT = 16, KIND_DECL_TAG = 17, KIND_TYPE_TAG = 18, KIND_ENUM64 = 19;
+    /** BTF_INT_* encoding bits. */
+    public static final int INT_SIGNED = 1, INT_CHAR = 2, INT_BOOL = 4;
 
     private Pointer btf;
     private final boolean owned;
@@ -107,6 +112,106 @@ public final class Btf implements AutoCloseable {
             int varType = t.getInt(v);
             Pointer var = LibBpf.btf__type_by_id(btf, varType);
             out.put(LibBpf.btf__name_by_offset(btf, var.getInt(0)), new int[] {t.getInt(v + 4), t.getInt(v + 8)});
+        }
+        return out;
+    }
+
+    /** One BTF type: its kind, name, and size (or referenced type id); details by kind below. */
+    public record Type(int id, int kind, String name, int sizeOrType, int vlen, boolean kflag) {
+        public boolean isStructOrUnion() {
+            return kind == KIND_STRUCT || kind == KIND_UNION;
+        }
+    }
+
+    /** A struct or union member: byte offset and, for a bitfield, bit offset within and width. */
+    public record Member(String name, int type, int bitOffset, int bitSize) {
+    }
+
+    public record Array(int elemType, int nelems) {
+    }
+
+    /** An integer's encoding (INT_SIGNED, INT_CHAR, INT_BOOL) and width in bits. */
+    public record IntEncoding(int encoding, int bits) {
+        public boolean signed() {
+            return (encoding & INT_SIGNED) != 0;
+        }
+    }
+
+    public int typeCount() {
+        return LibBpf.btf__type_cnt(btf);
+    }
+
+    /** The type with this id (0 is void). */
+    public Type type(int id) {
+        if (id == 0) return new Type(0, 0, "void", 0, 0, false);
+        Pointer t = LibBpf.btf__type_by_id(btf, id);
+        if (t == null) throw new IllegalArgumentException("no BTF type " + id);
+        int info = t.getInt(4);
+        String name = LibBpf.btf__name_by_offset(btf, t.getInt(0));
+        return new Type(id, (info >>> 24) & 0x1f, name == null ? "" : name, t.getInt(8), info & 0xffff, (info >>> 31) != 0);
+    }
+
+    /** The id past typedefs and qualifiers (const, volatile, restrict, type tags). */
+    public int resolve(int id) {
+        for (int i = 0; i < 64 && id != 0; i++) {
+            Type t = type(id);
+            if (t.kind() != KIND_TYPEDEF && t.kind() != KIND_CONST && t.kind() != KIND_VOLATILE
+                    && t.kind() != KIND_RESTRICT && t.kind() != KIND_TYPE_TAG) {
+                return id;
+            }
+            id = t.sizeOrType();
+        }
+        return id;
+    }
+
+    /** Bytes a type takes (arrays and typedefs resolved); negative if it has no size. */
+    public long size(int id) {
+        return LibBpf.btf__resolve_size(btf, id);
+    }
+
+    public List<Member> members(Type t) {
+        if (!t.isStructOrUnion()) throw new IllegalArgumentException(t.name() + " is not a struct or union");
+        Pointer raw = LibBpf.btf__type_by_id(btf, t.id());
+        List<Member> out = new ArrayList<>(t.vlen());
+        for (int i = 0; i < t.vlen(); i++) {
+            long m = 12L + 12L * i;
+            String name = LibBpf.btf__name_by_offset(btf, raw.getInt(m));
+            int off = raw.getInt(m + 8);
+            int bits = t.kflag() ? off & 0xffffff : off;
+            int size = t.kflag() ? off >>> 24 : 0;
+            out.add(new Member(name == null ? "" : name, raw.getInt(m + 4), bits, size));
+        }
+        return out;
+    }
+
+    public Array array(Type t) {
+        if (t.kind() != KIND_ARRAY) throw new IllegalArgumentException(t.name() + " is not an array");
+        Pointer raw = LibBpf.btf__type_by_id(btf, t.id());
+        return new Array(raw.getInt(12), raw.getInt(20));
+    }
+
+    public IntEncoding intEncoding(Type t) {
+        if (t.kind() != KIND_INT) throw new IllegalArgumentException(t.name() + " is not an integer");
+        int v = LibBpf.btf__type_by_id(btf, t.id()).getInt(12);
+        return new IntEncoding((v >>> 24) & 0x0f, v & 0xff);
+    }
+
+    /** An enum's names by value. */
+    public Map<Long, String> enumValues(Type t) {
+        Pointer raw = LibBpf.btf__type_by_id(btf, t.id());
+        Map<Long, String> out = new LinkedHashMap<>();
+        if (t.kind() == KIND_ENUM) {
+            for (int i = 0; i < t.vlen(); i++) {
+                long e = 12L + 8L * i;
+                long v = t.kflag() ? raw.getInt(e + 4) : raw.getInt(e + 4) & 0xffffffffL;
+                out.putIfAbsent(v, LibBpf.btf__name_by_offset(btf, raw.getInt(e)));
+            }
+        } else if (t.kind() == KIND_ENUM64) {
+            for (int i = 0; i < t.vlen(); i++) {
+                long e = 12L + 12L * i;
+                long v = (raw.getInt(e + 4) & 0xffffffffL) | ((long) raw.getInt(e + 8) << 32);
+                out.putIfAbsent(v, LibBpf.btf__name_by_offset(btf, raw.getInt(e)));
+            }
         }
         return out;
     }

@@ -123,6 +123,10 @@ public final class LibBpf {
 
     public static native int bpf_map__value_size(Pointer map);
 
+    public static native int bpf_map__btf_key_type_id(Pointer map);
+
+    public static native int bpf_map__btf_value_type_id(Pointer map);
+
     public static native Pointer bpf_map__initial_value(Pointer map, LongByReference size);
 
     public static native int bpf_map_lookup_elem(int fd, Pointer key, Pointer value);

@@ -14,6 +14,8 @@ public final class LibC {
     public static final int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public static final int AF_UNIX = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0x80000;
     public static final int MSG_NOSIGNAL = 0x4000;
+    public static final int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    public static final int F_GETFL = 3, F_SETFL = 4, F_SETPIPE_SZ = 1031;
 
     static {
         Native.register(LibC.class, NativeLibrary.getInstance("c"));
@@ -38,6 +40,12 @@ public final class LibC {
     public static native long write(int fd, byte[] buf, long count);
 
     public static native int close(int fd);
+
+    public static native int open(String path, int flags);
+
+    public static native int mkfifo(String path, int mode);
+
+    public static native int fcntl(int fd, int cmd, int arg);
 
     public static native int getpagesize();
 

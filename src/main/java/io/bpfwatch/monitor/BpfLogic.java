@@ -13,7 +13,18 @@ import java.util.Map;
  * has ended), one at a time.
  */
 public interface BpfLogic<R> {
-    Decoder<R> decoder();
+    /** How the records of the "events" ring decode (bpfwatch's objects have that one ring). */
+    default Decoder<R> decoder() {
+        throw new UnsupportedOperationException("this monitor reads no \"events\" ring: it names its rings");
+    }
+
+    /**
+     * The ring buffers to read, by map name, each with its decoder (made from the opened
+     * object's BTF, if need be); none for a metrics-only object.
+     */
+    default Map<String, Decoder<R>> rings(BpfObject object) {
+        return Map.of(BpfMonitor.RING, decoder());
+    }
 
     /** One decoded record. Throwing stops the monitor; it is restarted. */
     void accept(R record);

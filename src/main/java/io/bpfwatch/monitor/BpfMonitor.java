@@ -18,10 +18,10 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * A live BPF monitor, the same for every kind: opens its object, sets the ring size and the
+ * A live BPF monitor, the same for every kind: opens its object, sets the ring sizes and the
  * kind's filters ({@link BpfLogic#configure}), loads only the programs its {@link Plan} names and
- * attaches them in the plan's order, then drains the "events" ring on a {@link RingPoller}
- * through the kind's decoder into {@link BpfLogic#accept}. A record the decoder refuses is
+ * attaches them in the plan's order, then drains its ring buffers (bpfwatch's objects have one,
+ * "events") on a {@link RingPoller} through the kind's decoders into {@link BpfLogic#accept}. A record the decoder refuses is
  * counted (lost{stage="decode"}); an exception from the kind's code stops the monitor, and the
  * supervisor restarts it. The conventions of bpfwatch's own objects (monitors/include/
  * bpfwatch.bpf.h) are used where the object has them: the bw_lost count, the bw_reader idle
@@ -37,9 +37,9 @@ public final class BpfMonitor<R> implements Monitor {
     private final Plan plan;
     private final MonitorContext context;
     private final BpfLogic<R> logic;
-    private final Decoder<R> decoder;
     private final List<KernelCounter> counters = new ArrayList<>();
     private final List<BpfLink> links = new ArrayList<>();
+    private final List<Decoder<R>> decoders = new ArrayList<>();
     private BpfObject object;
     private RingPoller poller;
 
@@ -49,7 +49,6 @@ public final class BpfMonitor<R> implements Monitor {
         this.plan = plan;
         this.context = context;
         this.logic = logic;
-        this.decoder = logic.decoder();
     }
 
     /** A built-in kind's monitor: its object is the one shipped under its kind's name. */
@@ -65,8 +64,12 @@ public final class BpfMonitor<R> implements Monitor {
     public void start(Consumer<Throwable> onFailure) throws BpfException, IOException {
         try {
             object = BpfObject.open(source.label(), source.name(), source.read());
-            BpfMap events = object.map(RING);
-            events.setMaxEntries(config.ringBufferBytes());
+            Map<String, Decoder<R>> rings = logic.rings(object);
+            for (String ring : rings.keySet()) {
+                BpfMap m = object.map(ring);
+                if (m.type() != BpfMap.TYPE_RINGBUF) throw new IllegalArgumentException(source.label() + ": map " + ring + " is not a ring buffer");
+                if (config.ringBufferBytes() > 0) m.setMaxEntries(config.ringBufferBytes());
+            }
             if (object.hasConstant(WAKEUP)) object.setConstant(WAKEUP, Math.min(WAKEUP_BYTES, config.ringBufferBytes() / 4));
             Set<String> planned = new HashSet<>(plan.programs());
             for (BpfProgram p : object.programs()) p.setAutoload(planned.contains(p.name()));
@@ -74,11 +77,20 @@ public final class BpfMonitor<R> implements Monitor {
             object.load();
             if (object.hasMap(LOST)) attachCounter(LOST, context.health().kernelLoss());
             for (Map.Entry<String, KernelCounter> c : logic.kernelCounters().entrySet()) attachCounter(c.getKey(), c.getValue());
-            poller = new RingPoller(source.label(), events.fd(), events.maxEntries(),
-                    object.hasMap(IDLE_FLAG) ? object.map(IDLE_FLAG).fd() : -1, new Client());
+            List<RingPoller.Ring> polled = new ArrayList<>();
+            for (Map.Entry<String, Decoder<R>> ring : rings.entrySet()) {
+                BpfMap m = object.map(ring.getKey());
+                Decoder<R> decoder = ring.getValue();
+                decoders.add(decoder);
+                polled.add(new RingPoller.Ring(source.label() + " ring buffer " + ring.getKey(), m.fd(), m.maxEntries(),
+                        (data, offset, length) -> onRecord(decoder, data, offset, length)));
+            }
+            if (!polled.isEmpty()) {
+                poller = new RingPoller(source.label(), polled, object.hasMap(IDLE_FLAG) ? object.map(IDLE_FLAG).fd() : -1, new Client());
+            }
             logic.loaded(object);
             for (Attach a : plan.attachments()) links.add(a.attach(object.program(a.program())));
-            poller.start("bpfwatch-" + name() + "-reader", onFailure);
+            if (poller != null) poller.start("bpfwatch-" + name() + "-reader", onFailure);
         } catch (BpfException | IOException | RuntimeException | Error e) {
             stop();
             throw e;
@@ -86,6 +98,7 @@ public final class BpfMonitor<R> implements Monitor {
     }
 
     private void attachCounter(String map, KernelCounter counter) {
+        if (counters.contains(counter)) return; // one map per counter: a custom object may name bw_lost as its lost-map
         counter.attach(object.map(map));
         counters.add(counter);
     }
@@ -97,10 +110,13 @@ public final class BpfMonitor<R> implements Monitor {
         return out;
     }
 
+    /** The reader turns; an object without ring buffers is alive while it is loaded. */
     @Override
     public boolean alive() {
         RingPoller p = poller;
-        return p != null && p.alive();
+        if (p != null) return p.alive();
+        BpfObject o = object;
+        return o != null && o.isLoaded();
     }
 
     /**
@@ -119,13 +135,16 @@ public final class BpfMonitor<R> implements Monitor {
         links.clear();
         if (poller != null) {
             poller.stop();
-            poller.drainRemaining((data, offset, length) -> {
-                try {
-                    onRecord(data, offset, length);
-                } catch (RuntimeException e) {
-                    context.health().lostDecode.increment();
-                }
-            });
+            for (int i = 0; i < decoders.size(); i++) {
+                Decoder<R> decoder = decoders.get(i);
+                poller.drainRemaining(i, (data, offset, length) -> {
+                    try {
+                        onRecord(decoder, data, offset, length);
+                    } catch (DecodeException counted) {
+                        // lost{stage="decode"}, and the rest still delivered
+                    }
+                });
+            }
             try {
                 logic.drained();
             } catch (RuntimeException e) {
@@ -142,35 +161,38 @@ public final class BpfMonitor<R> implements Monitor {
         context.output().endOfBatch();
         for (KernelCounter c : counters) c.detach();
         counters.clear();
+        decoders.clear();
         if (poller != null) poller.close();
         if (object != null) object.close();
         poller = null;
         object = null;
     }
 
-    private void onRecord(ByteBuffer data, int offset, int length) {
+    /** One record: decoded, refused (counted, the monitor goes on), or a failure that stops it. */
+    private void onRecord(Decoder<R> decoder, ByteBuffer data, int offset, int length) {
         R r;
         try {
             r = decoder.decode(data, offset, length);
         } catch (Decoder.Refused refused) {
             context.output().malformed(refused.getMessage());
             return;
+        } catch (RuntimeException e) {
+            throw failed(length, e);
         }
-        logic.accept(r);
+        try {
+            logic.accept(r);
+        } catch (RuntimeException e) {
+            throw failed(length, e);
+        }
     }
 
-    /** The poller's view: records go through the decoder, a failure stops the monitor. */
-    private final class Client implements RingPoller.Client {
-        @Override
-        public void onRecord(ByteBuffer data, int offset, int length) {
-            try {
-                BpfMonitor.this.onRecord(data, offset, length);
-            } catch (RuntimeException e) {
-                context.health().lostDecode.increment();
-                throw new DecodeException(name() + ": decoding a " + length + "-byte record failed", e);
-            }
-        }
+    private DecodeException failed(int length, RuntimeException e) {
+        context.health().lostDecode.increment();
+        return new DecodeException(name() + ": decoding a " + length + "-byte record failed", e);
+    }
 
+    /** The poller's view: hand what was read to the writer before waiting; the kind's tick. */
+    private final class Client implements RingPoller.Client {
         @Override
         public void batchEnd() {
             // about to wait: hand what was read to the writer (under load the writer is woken

@@ -26,6 +26,11 @@ public final class KernelCounter {
         value = new Memory((long) stride * cpus);
     }
 
+    /** Losses reported otherwise than through a map (bpftrace's lost-events messages). */
+    public synchronized void add(long n) {
+        base += n;
+    }
+
     /** Before the map's object closes: fold its count into the base. */
     public synchronized void detach() {
         base += current();

@@ -2,6 +2,10 @@ package io.bpfwatch.monitor;
 
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.prometheus.client.Collector;
+import io.prometheus.client.CollectorRegistry;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
@@ -25,6 +29,34 @@ public final class Meters implements AutoCloseable {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /**
+     * The Prometheus client registry beneath the registry (for collectors whose samples are
+     * computed at scrape time), or null if there is none.
+     */
+    public CollectorRegistry prometheus() {
+        return prometheus(registry);
+    }
+
+    private static CollectorRegistry prometheus(MeterRegistry registry) {
+        if (registry instanceof PrometheusMeterRegistry p) return p.getPrometheusRegistry();
+        if (registry instanceof CompositeMeterRegistry c) {
+            for (MeterRegistry r : c.getRegistries()) {
+                CollectorRegistry found = prometheus(r);
+                if (found != null) return found;
+            }
+        }
+        return null;
+    }
+
+    /** Registers a collector with {@link #prometheus()} until these meters close; false if there is no such registry. */
+    public boolean collector(Collector c) {
+        CollectorRegistry p = prometheus();
+        if (p == null) return false;
+        c.register(p);
+        onClose(() -> p.unregister(c));
+        return true;
     }
 
     /** Remembers a meter registered on {@link #registry()}: {@code meters.add(Counter.builder(..).register(meters.registry()))}. */

@@ -100,8 +100,7 @@ public final class Supervisor implements AutoCloseable {
         for (Iterator<Slot<?, ?>> it = slots.values().iterator(); it.hasNext(); ) {
             Slot<?, ?> s = it.next();
             MonitorConfig wanted = config.monitors().get(s.name);
-            boolean builtin = catalog.get(s.name).isPresent();
-            if (builtin ? wanted != null && !wanted.kind().equals(s.type.name()) : wanted == null || !wanted.kind().equals(s.type.name())) {
+            if (!catalog.isBuiltin(s.name) && (wanted == null || !wanted.kind().equals(s.type.name()))) {
                 remove(s);
                 it.remove();
                 LOG.infof("%s: removed", s.name);

@@ -6,7 +6,7 @@ import io.bpfwatch.libbpf.Errno;
 import io.bpfwatch.libbpf.LibC;
 
 /**
- * An epoll instance watching one fd for readability (a ring buffer map signals data this way),
+ * An epoll instance watching fds for readability (a ring buffer map signals data this way),
  * plus an eventfd through which {@link #wake} ends a wait early from another thread (so a long
  * idle wait does not hold up a stop).
  */
@@ -19,7 +19,7 @@ public final class Epoll implements AutoCloseable {
     private final Memory events = new Memory(16);
     private final byte[] drain = new byte[8];
 
-    public Epoll(String label, int fd) throws BpfException {
+    public Epoll(String label, int... fds) throws BpfException {
         int e = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         if (e < 0) throw new BpfException("creating an epoll instance for " + label, LibC.errno());
         int w = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
@@ -31,7 +31,9 @@ public final class Epoll implements AutoCloseable {
         Memory ev = new Memory(16);
         ev.clear();
         ev.setInt(0, LibC.EPOLLIN);
-        if (LibC.epoll_ctl(e, LibC.EPOLL_CTL_ADD, fd, ev) < 0 || LibC.epoll_ctl(e, LibC.EPOLL_CTL_ADD, w, ev) < 0) {
+        boolean ok = LibC.epoll_ctl(e, LibC.EPOLL_CTL_ADD, w, ev) >= 0;
+        for (int i = 0; ok && i < fds.length; i++) ok = LibC.epoll_ctl(e, LibC.EPOLL_CTL_ADD, fds[i], ev) >= 0;
+        if (!ok) {
             int errno = LibC.errno();
             LibC.close(w);
             LibC.close(e);

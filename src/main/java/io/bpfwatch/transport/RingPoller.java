@@ -3,19 +3,26 @@ package io.bpfwatch.transport;
 import io.bpfwatch.libbpf.BpfException;
 import org.jboss.logging.Logger;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
- * The thread that drains one BPF ring buffer into a {@link Client}.
+ * The thread that drains a monitor's BPF ring buffers (bpfwatch's own objects have one) into
+ * their handlers.
  *
  * It wakes when the kernel forces a wakeup (bpfwatch's objects do so when the queue crosses a
- * multiple of bw_wakeup_bytes) or every {@link #POLL_MILLIS} otherwise, and always drains after
- * waking, so records submitted with BPF_RB_NO_WAKEUP never strand. After two empty drains in a
- * row it arms the ring's idle flag, if the object has one, and sleeps up to
- * {@link #IDLE_POLL_MILLIS}: the first record after that wakes it at once, and so does
- * {@link #stop}. So a busy ring is read in batches without wakeups, a quiet one costs one
- * wakeup a second (for the client's tick), and a lone event is not held back by the batching.
- * The client is told when the poller is about to wait ({@link Client#batchEnd}), not per record.
+ * multiple of bw_wakeup_bytes; other objects usually wake per record) or every
+ * {@link #POLL_MILLIS} otherwise, and always drains after waking, so records submitted with
+ * BPF_RB_NO_WAKEUP never strand. After two empty drains in a row it arms the object's idle
+ * flag, if it has one, and sleeps up to {@link #IDLE_POLL_MILLIS}: the first record after that
+ * wakes it at once, and so does {@link #stop}. So a busy ring is read in batches without
+ * wakeups, a quiet one costs one wakeup a second (for the client's tick), and a lone event is
+ * not held back by the batching. An object without that flag (a user's, whose programs wake the
+ * reader for every record) is read with a 1 ms pause after a small batch, so a steady stream is
+ * read in batches there too. The client is told when the poller is about to wait
+ * ({@link Client#batchEnd}), not per record.
  */
 public final class RingPoller implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RingPoller.class);
@@ -23,9 +30,15 @@ public final class RingPoller implements AutoCloseable {
     public static final int IDLE_POLL_MILLIS = 1000;
     private static final long TICK_NANOS = 100_000_000L;
     private static final int DRAIN_MAX = 8192;
+    private static final int LINGER_BELOW = 256;
+    private static final long LINGER_NANOS = 1_000_000L;
 
-    /** What the poller feeds, all on its thread. */
-    public interface Client extends RingBufferReader.RecordHandler {
+    /** One ring buffer map to read: its fd and data size, and who handles its records. */
+    public record Ring(String label, int fd, int size, RingBufferReader.RecordHandler handler) {
+    }
+
+    /** What the poller tells its owner, on its thread. */
+    public interface Client {
         /** Read what there was; about to wait. */
         void batchEnd();
 
@@ -35,7 +48,8 @@ public final class RingPoller implements AutoCloseable {
 
     private final String label;
     private final Client client;
-    private final RingBufferReader ring;
+    private final List<RingBufferReader> readers = new ArrayList<>();
+    private final List<RingBufferReader.RecordHandler> handlers = new ArrayList<>();
     private final Epoll epoll;
     private final ReaderIdleFlag idleFlag;
     private Thread thread;
@@ -45,26 +59,32 @@ public final class RingPoller implements AutoCloseable {
     private long lastTick;
     private int emptyDrains;
 
-    /** Maps the ring of map {@code ringFd} ({@code size} bytes) and, if {@code idleFlagFd >= 0}, its idle flag. */
-    public RingPoller(String label, int ringFd, int size, int idleFlagFd, Client client) throws BpfException {
+    /** Maps the rings and, if {@code idleFlagFd >= 0}, the object's idle flag. */
+    public RingPoller(String label, List<Ring> rings, int idleFlagFd, Client client) throws BpfException {
         this.label = label;
         this.client = client;
-        RingBufferReader r = null;
         Epoll e = null;
+        ReaderIdleFlag flag = null;
         try {
-            r = new RingBufferReader(label + " ring buffer", ringFd, size);
-            e = new Epoll(label + " ring buffer", ringFd);
-            idleFlag = idleFlagFd >= 0 ? new ReaderIdleFlag(label, idleFlagFd) : null;
+            int[] fds = new int[rings.size()];
+            for (int i = 0; i < rings.size(); i++) {
+                Ring r = rings.get(i);
+                readers.add(new RingBufferReader(r.label(), r.fd(), r.size()));
+                handlers.add(r.handler());
+                fds[i] = r.fd();
+            }
+            e = new Epoll(label + " ring buffers", fds);
+            flag = idleFlagFd >= 0 ? new ReaderIdleFlag(label, idleFlagFd) : null;
         } catch (BpfException | RuntimeException ex) {
             if (e != null) e.close();
-            if (r != null) r.close();
+            for (RingBufferReader r : readers) r.close();
             throw ex;
         }
-        ring = r;
         epoll = e;
+        idleFlag = flag;
     }
 
-    /** Starts the thread; {@code onFailure} gets what the client threw, after which the thread has ended. */
+    /** Starts the thread; {@code onFailure} gets what a handler threw, after which the thread has ended. */
     public void start(String threadName, Consumer<Throwable> onFailure) {
         running = true;
         heartbeat = System.nanoTime();
@@ -94,9 +114,10 @@ public final class RingPoller implements AutoCloseable {
         thread = null;
     }
 
-    /** After {@link #stop}: hands everything still queued to {@code handler}. */
-    public void drainRemaining(RingBufferReader.RecordHandler handler) {
-        while (ring.drain(handler, DRAIN_MAX) > 0) {
+    /** After {@link #stop}: hands what ring number {@code ring} (as passed in) still holds to {@code handler}. */
+    public void drainRemaining(int ring, RingBufferReader.RecordHandler handler) {
+        RingBufferReader r = readers.get(ring);
+        while (r.drain(handler, DRAIN_MAX) > 0) {
             // until empty
         }
     }
@@ -119,16 +140,22 @@ public final class RingPoller implements AutoCloseable {
      */
     private void once() {
         heartbeat = System.nanoTime();
-        int n = ring.drain(client, DRAIN_MAX);
+        int n = 0;
+        for (int i = 0; i < readers.size(); i++) n += readers.get(i).drain(handlers.get(i), DRAIN_MAX);
         if (n > 0) {
-            emptyDrains = 0; // and drain again before waiting: under load the ring is read without pause
+            emptyDrains = 0; // and drain again before waiting: under load the rings are read without pause
+            if (idleFlag == null && n < LINGER_BELOW) {
+                // an object that wakes its reader for every record (libbpf's default): a few
+                // records came; let more gather for a moment rather than be woken for each
+                LockSupport.parkNanos(LINGER_NANOS);
+            }
         } else {
             client.batchEnd();
             if (++emptyDrains < 2 || idleFlag == null) {
                 epoll.await(emptyDrains < 2 ? POLL_MILLIS : IDLE_POLL_MILLIS);
             } else {
                 idleFlag.arm();
-                if (ring.pendingBytes() == 0) epoll.await(IDLE_POLL_MILLIS);
+                if (pendingBytes() == 0) epoll.await(IDLE_POLL_MILLIS);
                 idleFlag.disarm();
             }
         }
@@ -139,15 +166,16 @@ public final class RingPoller implements AutoCloseable {
         }
     }
 
+    private long pendingBytes() {
+        long p = 0;
+        for (RingBufferReader r : readers) p += r.pendingBytes();
+        return p;
+    }
+
     @Override
     public void close() {
         epoll.close();
         if (idleFlag != null) idleFlag.close();
-        ring.close();
-    }
-
-    /** The ring's label, for messages. */
-    public String label() {
-        return label;
+        for (RingBufferReader r : readers) r.close();
     }
 }

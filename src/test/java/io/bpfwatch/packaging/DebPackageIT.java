@@ -45,7 +45,9 @@ class DebPackageIT {
                 .map(l -> l.substring(l.indexOf("./") + 1)).toList();
         assertThat(paths).contains("/usr/bin/bpfwatch", "/usr/lib/bpfwatch/quarkus-run.jar", "/etc/bpfwatch/bpfwatch.yaml",
                 "/lib/systemd/system/bpfwatch.service", "/usr/share/doc/bpfwatch/examples/logrotate",
-                "/usr/share/doc/bpfwatch/copyright", "/usr/share/doc/bpfwatch/changelog.gz", "/usr/share/man/man1/bpfwatch.1.gz");
+                "/usr/share/doc/bpfwatch/copyright", "/usr/share/doc/bpfwatch/changelog.gz", "/usr/share/man/man1/bpfwatch.1.gz",
+                "/usr/share/doc/bpfwatch/examples/monitors/dnswatch.bt", "/usr/share/doc/bpfwatch/examples/monitors/dnswatch.yaml",
+                "/usr/share/doc/bpfwatch/examples/monitors/zfs-snapshots.bt", "/usr/share/doc/bpfwatch/examples/monitors/wireguard-latency.bt");
         assertThat(paths).noneMatch(p -> p.startsWith("/etc/logrotate.d"));
         assertThat(paths.stream().filter(p -> p.startsWith("/usr/lib/bpfwatch/") && p.endsWith(".bpf.o"))).isEmpty(); // inside the jar
 

@@ -199,12 +199,47 @@ class SystemdServiceIT {
     }
 
     /**
+     * A bpftrace monitor under the shipped unit's sandbox (capabilities, system call filter,
+     * ProtectSystem=strict): added by a reload, it runs, logs and exports its map; removed by the
+     * next, its bpftrace is gone.
+     */
+    @Test
+    @Order(7)
+    void aBpftraceMonitorRunsUnderTheUnitsSandbox() throws Exception {
+        assertThat(c.exec("dpkg-query", "-W", "-f", "${Status}", "bpftrace").ok().out()).as("bpftrace came as a Recommends")
+                .isEqualTo("install ok installed");
+        c.sh("cp " + CONFIG + " /root/bpfwatch.yaml.before && cat >> " + CONFIG + " <<'EOF'\n"
+                + "  ticks:\n    kind: bpftrace\n    program: |\n"
+                + "      interval:ms:200 { @n = count(); printf(\"tick n=%d\\n\", 1); print(@n); }\nEOF").ok();
+        try {
+            double reloads = metrics().get("bpfwatch_config_reloads_total{result=\"success\"}");
+            c.exec("systemctl", "reload", "bpfwatch").ok();
+            await("the ticks monitor running", () -> metrics().get("bpfwatch_monitor_up{monitor=\"ticks\"}") == 1.0 ? true : null);
+            JsonNode tick = await("a line in ticks.log", () -> {
+                Cmd.Result r = c.exec("sh", "-c", "head -n1 /var/log/bpfwatch/ticks.log 2>/dev/null");
+                return r.out().isBlank() ? null : JSON.readTree(r.out());
+            });
+            assertThat(tick.path("monitor").asText()).isEqualTo("ticks");
+            assertThat(tick.path("n").asInt()).isEqualTo(1);
+            await("the printed map on /metrics", () -> metrics().get("bpfwatch_custom_ticks_n") > 0 ? true : null);
+            assertThat(c.exec("systemctl", "status", "--no-pager", "-l", "bpfwatch").out())
+                    .as("bpftrace runs in the service's cgroup, under setpriv's pdeathsig").contains("bpftrace -f json");
+            assertThat(metrics().get("bpfwatch_config_reloads_total{result=\"success\"}")).isEqualTo(reloads + 1);
+        } finally {
+            c.sh("cp /root/bpfwatch.yaml.before " + CONFIG).ok();
+            c.exec("systemctl", "reload", "bpfwatch").ok();
+        }
+        await("the ticks monitor gone", () -> metrics().has("bpfwatch_monitor_up{monitor=\"ticks\"}") ? null : true);
+        await("its bpftrace gone", () -> c.exec("pgrep", "-x", "bpftrace").exit() != 0 ? true : null);
+    }
+
+    /**
      * The shipped logrotate file, unchanged, with `rotate: external`: forced rotations while a
      * process makes 4000 numbered connections. Every one of them is a line, once; every line
      * is whole JSON; the lines in all the files match the daemon's own count.
      */
     @Test
-    @Order(7)
+    @Order(8)
     void logrotateRotatesWhileEventsFlowAndNoLineIsLostOrSplit() throws Exception {
         c.sh("systemctl stop bpfwatch && rm -f /var/log/bpfwatch/tcp.log* && "
                 + "sed -i 's/^  rotate: .*/  rotate: external/' " + CONFIG + " && bpfwatch check && "
@@ -258,7 +293,7 @@ class SystemdServiceIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void theWatchdogRestartsAStoppedDaemon() throws Exception {
         c.sh("mkdir -p /etc/systemd/system/bpfwatch.service.d && printf '[Service]\\nWatchdogSec=3s\\n' > "
                 + "/etc/systemd/system/bpfwatch.service.d/watchdog.conf && systemctl daemon-reload && systemctl restart bpfwatch").ok();
@@ -277,7 +312,7 @@ class SystemdServiceIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void anUpgradeKeepsTheEditedConfigAndRestartsTheRunningService() {
         String pid = c.property("bpfwatch", "MainPID");
         c.exec(Duration.ofMinutes(2), "sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall /root/" + deb.getFileName()).ok();
@@ -289,7 +324,7 @@ class SystemdServiceIT {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void stopDetachesFlushesAndExitsZero() {
         long t0 = System.nanoTime();
         c.exec("systemctl", "stop", "bpfwatch").ok();
@@ -303,7 +338,7 @@ class SystemdServiceIT {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     void purgeRemovesWhatThePackageAdded() {
         List<String> owned = List.of(c.exec("dpkg", "-L", "bpfwatch").ok().out().trim().split("\n"));
         assertThat(c.exec("test", "-L", "/etc/systemd/system/multi-user.target.wants/bpfwatch.service").exit())
@@ -329,7 +364,7 @@ class SystemdServiceIT {
 
     /** `make install-files` and `make uninstall` from the host into the container's root: a source install, started by systemd. */
     @Test
-    @Order(12)
+    @Order(13)
     void aSourceInstallRunsUnderSystemdAndUninstallsCleanly() throws Exception {
         String destdir = "DESTDIR=" + c.root();
         Cmd.run(Duration.ofMinutes(2), Packaging.basedir(), null, List.of("make", "--no-print-directory", "-s", "install-files", destdir)).ok();

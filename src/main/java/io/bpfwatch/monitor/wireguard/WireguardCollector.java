@@ -1,11 +1,7 @@
 package io.bpfwatch.monitor.wireguard;
 
 import io.bpfwatch.monitor.Meters;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
-import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.prometheus.client.Collector;
-import io.prometheus.client.CollectorRegistry;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
@@ -58,24 +54,9 @@ public final class WireguardCollector extends Collector implements Collector.Des
      * unregistered when they close; null if there is no Prometheus registry.
      */
     public static WireguardCollector register(Meters meters) {
-        CollectorRegistry prometheus = prometheus(meters.registry());
-        if (prometheus == null) {
-            LOG.warnf("no Prometheus registry behind %s: the wireguard histograms are not exported", meters.registry().getClass().getName());
-            return null;
-        }
-        WireguardCollector c = new WireguardCollector().register(prometheus);
-        meters.onClose(() -> prometheus.unregister(c));
-        return c;
-    }
-
-    static CollectorRegistry prometheus(MeterRegistry registry) {
-        if (registry instanceof PrometheusMeterRegistry p) return p.getPrometheusRegistry();
-        if (registry instanceof CompositeMeterRegistry c) {
-            for (MeterRegistry r : c.getRegistries()) {
-                CollectorRegistry found = prometheus(r);
-                if (found != null) return found;
-            }
-        }
+        WireguardCollector c = new WireguardCollector();
+        if (meters.collector(c)) return c;
+        LOG.warnf("no Prometheus registry behind %s: the wireguard histograms are not exported", meters.registry().getClass().getName());
         return null;
     }
 

@@ -61,7 +61,8 @@ public final class ZfsMonitorType implements MonitorType<ZfsSettings, ZfsMonitor
             for (String action : ZfsAction.actions()) operation(action, "ok");
         }
 
-        synchronized Counter operation(String action, String result) {
+        /** The reader thread's (or, once it has ended, the stopping thread's): one caller at a time. */
+        Counter operation(String action, String result) {
             if (action == lastAction && result.equals(lastResult)) return lastCounter;
             Counter c = operations.computeIfAbsent(action + '\0' + result, k -> meters.add(
                     Counter.builder("bpfwatch.zfs.snapshot.operations").tags("action", action, "result", result)

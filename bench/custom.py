@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Custom monitors against the same program run bare (make bench-custom).
+
+The zfs-ioctl workload (bench/workload.c: ioctl(ZFS_IOC_SNAPSHOT) on a stand-in file, one event
+each) traced four ways, in the same run, medians of BENCH_REPS (3) repetitions:
+  bpftrace alone        bench/bpftrace/zfs.bt, printf to a file (bpftrace -o), as admins run it
+  bpfwatch, bpftrace    the same script as a kind: bpftrace monitor (CPU of the JVM and its bpftrace)
+  bpfwatch, libbpf      bench/custom/ioctl.bpf.c (the same fields) as a kind: libbpf monitor
+  bpfwatch, built-in    the zfs monitor (decodes the real nvlists, more than the others do)
+Each daemon is warmed up with one full run first (JIT), as in make bench. Prints a table and
+writes bench/results/custom.md.
+"""
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location("run", os.path.join(HERE, "run.py"))
+run = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run)
+
+REPS = int(os.environ.get("BENCH_REPS", "3"))
+OPS = int(os.environ.get("BENCH_OPS", "500000"))
+OBJECT = os.path.join(run.ROOT, "target", "bench", "ioctl.bpf.o")
+
+
+def tree_cpu(pid):
+    """CPU seconds of a process and its children (the JVM and the bpftrace it runs)."""
+    total = run.cpu_seconds(pid)
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            for child in f.read().split():
+                total += tree_cpu(int(child))
+    except FileNotFoundError:
+        pass
+    return total
+
+
+def daemon_with(work, monitors):
+    d = run.Daemon(work)
+    with open(d.config) as f:
+        text = f.read()
+    head = text[:text.index("monitors:")]
+    with open(d.config, "w") as f:
+        f.write(head + "monitors:\n" + monitors)
+    return d
+
+
+def measure_daemon(d, monitor, ops):
+    run.fresh_page_cache()
+    ev0, _ = d.metrics()
+    cpu0 = tree_cpu(d.pid)
+    run.workload("zfs-ioctl", ops, 1, 0, d.device)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ev, lost = d.metrics()
+        got = ev.get(monitor, 0) - ev0.get(monitor, 0)
+        dropped = sum(v for k, v in lost.items() if k[0] == monitor)
+        if got + dropped >= ops:
+            break
+        time.sleep(0.05)
+    cpu = tree_cpu(d.pid) - cpu0
+    return cpu / (got / 1e6), got
+
+
+def main():
+    rows = {"bpftrace alone": [], "bpfwatch, kind: bpftrace": [], "bpfwatch, kind: libbpf": [], "bpfwatch, built-in zfs": []}
+    delivered = {k: [] for k in rows}
+    for rep in range(REPS):
+        run.log(f"repetition {rep + 1}/{REPS}")
+        work = tempfile.mkdtemp(prefix="bench-custom-")
+        open(os.path.join(work, "dev"), "w").close()
+        # bpftrace alone
+        b = run.Bpftrace(work, "zfs.bt")
+        try:
+            res, m = b.measure(lambda: run.workload("zfs-ioctl", OPS, 1, 0, os.path.join(work, "dev")), OPS)
+        finally:
+            b.stop()
+        rows["bpftrace alone"].append(m["cpu"] / (m["delivered"] / 1e6))
+        delivered["bpftrace alone"].append(m["delivered"])
+        configs = {
+            "bpfwatch, kind: bpftrace": ("zfsbt", f"  zfsbt:\n    kind: bpftrace\n    script: {os.path.join(HERE, 'bpftrace', 'zfs.bt')}\n"),
+            "bpfwatch, kind: libbpf": ("zfsobj", f"  zfsobj:\n    kind: libbpf\n    object: {OBJECT}\n"
+                                                  "    events:\n      - ring: ioctls\n        struct: ioctl_event\n        fields: { cmd: hex }\n"),
+            "bpfwatch, built-in zfs": ("zfs", None),
+        }
+        for label, (monitor, section) in configs.items():
+            d = daemon_with(work, section or "  zfs: { device: DEVICE }\n")
+            if section is None:
+                with open(d.config) as f:
+                    t = f.read()
+                with open(d.config, "w") as f:
+                    f.write(t.replace("DEVICE", d.device))
+            d.start()
+            try:
+                measure_daemon(d, monitor, OPS)  # warm-up
+                cpu, got = measure_daemon(d, monitor, OPS)
+            finally:
+                d.stop()
+            rows[label].append(cpu)
+            delivered[label].append(got)
+            run.log(f"  {label}: {cpu:.2f} CPU-s per M events, {got:.0f}/{OPS} delivered")
+    base = statistics.median(rows["bpftrace alone"])
+    out = [f"Custom monitors against bpftrace alone: zfs-ioctl workload, {OPS} ioctls per run, medians of {REPS}.", "",
+           "| consumer | CPU-s per M events | vs bpftrace alone | delivered (min of runs) |", "|---|---|---|---|"]
+    for label, values in rows.items():
+        med = statistics.median(values)
+        out.append(f"| {label} | {med:.2f} | {med / base:.2f}x | {min(delivered[label]):.0f}/{OPS} |")
+    text = "\n".join(out) + "\n"
+    print(text)
+    os.makedirs(run.OUT, exist_ok=True)
+    with open(os.path.join(run.OUT, "custom.md"), "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+package io.bpfwatch.testkit;
+
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.opentest4j.TestAbortedException;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Tests that run the real bpftrace (Debian's bpftrace, installed by make deps). Without it they
+ * are skipped with the reason; with BPFWATCH_REQUIRE_BPF=1 (CI) they fail instead. Use together
+ * with {@link RequiresBpf}.
+ */
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.TYPE)
+@ExtendWith(RequiresBpftrace.Check.class)
+public @interface RequiresBpftrace {
+    final class Check implements BeforeAllCallback {
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            if (Files.isExecutable(Path.of("/usr/bin/bpftrace"))) return;
+            String message = context.getDisplayName() + " needs bpftrace (/usr/bin/bpftrace; apt install bpftrace)";
+            if ("1".equals(System.getenv("BPFWATCH_REQUIRE_BPF"))) throw new AssertionError(message + " (BPFWATCH_REQUIRE_BPF=1)");
+            throw new TestAbortedException(message);
+        }
+    }
+}
