@@ -4,7 +4,8 @@
 The zfs-ioctl workload (bench/workload.c: ioctl(ZFS_IOC_SNAPSHOT) on a stand-in file, one event
 each) traced four ways, in the same run, medians of BENCH_REPS (3) repetitions:
   bpftrace alone        bench/bpftrace/zfs.bt, printf to a file (bpftrace -o), as admins run it
-  bpfwatch, bpftrace    the same script as a kind: bpftrace monitor (CPU of the JVM and its bpftrace)
+  bpfwatch, bpftrace    the same script as a kind: bpftrace monitor (CPU of the JVM and its bpftrace),
+                        with the default perf-buffer (2 MiB per CPU) and with 8 MiB
   bpfwatch, libbpf      bench/custom/ioctl.bpf.c (the same fields) as a kind: libbpf monitor
   bpfwatch, built-in    the zfs monitor (decodes the real nvlists, more than the others do)
 Each daemon is warmed up with one full run first (JIT), as in make bench. Prints a table and
@@ -68,7 +69,8 @@ def measure_daemon(d, monitor, ops):
 
 
 def main():
-    rows = {"bpftrace alone": [], "bpfwatch, kind: bpftrace": [], "bpfwatch, kind: libbpf": [], "bpfwatch, built-in zfs": []}
+    rows = {"bpftrace alone": [], "bpfwatch, kind: bpftrace": [], "bpfwatch, kind: bpftrace, perf-buffer: 8MiB": [],
+            "bpfwatch, kind: libbpf": [], "bpfwatch, built-in zfs": []}
     delivered = {k: [] for k in rows}
     for rep in range(REPS):
         run.log(f"repetition {rep + 1}/{REPS}")
@@ -84,6 +86,8 @@ def main():
         delivered["bpftrace alone"].append(m["delivered"])
         configs = {
             "bpfwatch, kind: bpftrace": ("zfsbt", f"  zfsbt:\n    kind: bpftrace\n    script: {os.path.join(HERE, 'bpftrace', 'zfs.bt')}\n"),
+            "bpfwatch, kind: bpftrace, perf-buffer: 8MiB": ("zfsbt", f"  zfsbt:\n    kind: bpftrace\n    perf-buffer: 8MiB\n"
+                                                                      f"    script: {os.path.join(HERE, 'bpftrace', 'zfs.bt')}\n"),
             "bpfwatch, kind: libbpf": ("zfsobj", f"  zfsobj:\n    kind: libbpf\n    object: {OBJECT}\n"
                                                   "    events:\n      - ring: ioctls\n        struct: ioctl_event\n        fields: { cmd: hex }\n"),
             "bpfwatch, built-in zfs": ("zfs", None),

@@ -84,6 +84,10 @@ public final class BpftraceMonitorType implements MonitorType<BpftraceSettings, 
         int maxKeys = (int) m.integer("max-keys", BpftraceSettings.DEFAULT_MAX_KEYS, 1, 100_000);
         m.finish();
         int maxLine = (int) s.size("max-line", BpftraceSettings.DEFAULT_MAX_LINE, 1 << 10, 16 << 20);
+        int perfBuffer = (int) s.size("perf-buffer", BpftraceSettings.DEFAULT_PERF_BUFFER, 16 << 10, 256 << 20);
+        if (Integer.bitCount(perfBuffer) != 1) {
+            s.problems().at(s.valueNode("perf-buffer"), s.path() + ".perf-buffer must be a power of two (e.g. 2MiB, 8MiB)");
+        }
         String bpftrace = s.string("bpftrace", null);
         if (bpftrace != null && !bpftrace.startsWith("/")) {
             s.problems().at(s.keyNode("bpftrace"), s.path() + ".bpftrace must be an absolute path like /usr/bin/bpftrace, not '" + bpftrace + "'");
@@ -102,10 +106,10 @@ public final class BpftraceMonitorType implements MonitorType<BpftraceSettings, 
         }
         List<String> found = List.of();
         if (source != null) {
-            BpftraceSettings draft = new BpftraceSettings(script, program, source, args, event, prefix, maxKeys, maxLine, bpftrace, List.of());
+            BpftraceSettings draft = new BpftraceSettings(script, program, source, args, event, prefix, maxKeys, maxLine, perfBuffer, bpftrace, List.of());
             found = check(s, script != null ? scriptNode : programNode, draft);
         }
-        return new BpftraceSettings(script, program, source, args, event, prefix, maxKeys, maxLine, bpftrace, found);
+        return new BpftraceSettings(script, program, source, args, event, prefix, maxKeys, maxLine, perfBuffer, bpftrace, found);
     }
 
     private static String readScript(Section s, Node at, Path script) {

@@ -46,7 +46,6 @@ final class BpftraceProcess implements Monitor {
     /** How long read lines gather between reads: bounds the reader's wakeups to a few hundred a second. */
     private static final long LINGER_MILLIS = 2;
     private static final int PIPE_BYTES = 1 << 20;
-    private static final int PERF_RB_PAGES = 512;
 
     private final String name;
     private final BpftraceSettings settings;
@@ -135,8 +134,8 @@ final class BpftraceProcess implements Monitor {
             }
             ProcessBuilder pb = new ProcessBuilder(command()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(fifo.toFile());
-            // bpftrace's per-CPU perf buffer absorbs a burst while it formats JSON: 2 MiB, not 256 KiB
-            pb.environment().putIfAbsent("BPFTRACE_PERF_RB_PAGES", String.valueOf(PERF_RB_PAGES));
+            // bpftrace's per-CPU perf buffer absorbs a burst while it formats JSON (perf-buffer)
+            pb.environment().put("BPFTRACE_PERF_RB_PAGES", String.valueOf(Math.max(1, settings.perfBufferBytes() / 4096)));
             process = pb.start();
             int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
             LibC.fcntl(fd, LibC.F_SETFL, flags & ~LibC.O_NONBLOCK); // reads wait for lines from now on

@@ -8,16 +8,19 @@ import java.util.List;
 /**
  * A bpftrace monitor's section: the script (a file, or the program inline), its positional
  * parameters, the event name of its printf lines, how its maps become metrics, the longest line
- * it may print, and which bpftrace runs it. {@code source} is the script's text as read when the
+ * it may print, bpftrace's per-CPU perf buffer, and which bpftrace runs it. {@code source} is the script's text as read when the
  * config was loaded, so a changed file restarts the monitor on reload even if its path did not
  * change; {@code probes} are the probes bpftrace's dry run found in it.
  */
 public record BpftraceSettings(Path script, String program, String source, List<String> args, String event,
-                               String metricPrefix, int maxKeys, int maxLineBytes, String bpftrace, List<String> probes)
+                               String metricPrefix, int maxKeys, int maxLineBytes, int perfBufferBytes, String bpftrace,
+                               List<String> probes)
         implements MonitorSettings {
     public static final String DEFAULT_EVENT = "printf";
     public static final int DEFAULT_MAX_KEYS = 1000;
     public static final int DEFAULT_MAX_LINE = 64 << 10;
+    /** bpftrace's perf buffer per CPU (its default is 256 KiB): what absorbs a burst while it formats JSON. */
+    public static final int DEFAULT_PERF_BUFFER = 2 << 20;
 
     public BpftraceSettings {
         args = List.copyOf(args);

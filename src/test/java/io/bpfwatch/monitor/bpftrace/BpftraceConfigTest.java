@@ -76,6 +76,8 @@ class BpftraceConfigTest {
                 "bpfwatch.yaml:2:3: monitors.opens is not a built-in monitor (dns, tcp, zfs, wireguard); a custom monitor needs kind: bpftrace or kind: libbpf");
         assertThat(errors("monitors:\n  a:\n    kind: bpftrace\n    program: 'BEGIN {}'\n    metrics: { prefix: 'a-b', max-keys: 0 }\n"))
                 .hasSize(2);
+        assertThat(errors("monitors:\n  a:\n    kind: bpftrace\n    program: 'BEGIN {}'\n    perf-buffer: 3MiB\n")).containsExactly(
+                "bpfwatch.yaml:5:18: monitors.a.perf-buffer must be a power of two (e.g. 2MiB, 8MiB)");
     }
 
     @Test
