@@ -29,7 +29,7 @@ ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contri
 	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
 	  fi; }
 
-.PHONY: all deps build run test test-unit fuzz soak bench bench-custom bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
+.PHONY: all deps build run test test-unit fuzz soak bench bench-custom bench-context bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
 
 VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
 DEB := target/bpfwatch_$(VERSION)_all.deb
@@ -130,6 +130,13 @@ bench-custom: build
 	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
 	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Imonitors/include -c bench/custom/ioctl.bpf.c -o target/bench/ioctl.bpf.o
 	/usr/bin/python3 bench/custom.py
+
+# What event context costs: the bench workloads with each monitor's default context against
+# context: [] (bench/context.py): writes bench/results/context.md.
+bench-context: build
+	mkdir -p target/bench
+	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
+	/usr/bin/python3 bench/context.py
 
 # What each kind of system-call hook costs every call (bench/hookcost): the perf-event syscall
 # tracepoints bpfwatch uses against one BTF or raw tracepoint on all system calls.

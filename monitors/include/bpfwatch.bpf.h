@@ -47,6 +47,46 @@ struct {
 
 /* Set by the daemon between open and load. */
 const volatile __u64 bw_wakeup_bytes = 256 * 1024;
+/* BW_CTX_* bits: the context the daemon asked for (bpfwatch.h). */
+const volatile __u32 bw_context = 0;
+
+/*
+ * The path each process was exec'd from, by pid, for the daemon to name its events' exe (read
+ * once per process, then cached there). An LRU map, not deleted at exit: a short-lived
+ * process's events are often read after it has gone.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct bw_exe);
+} bw_exe SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_exe);
+} bw_exe_scratch SEC(".maps");
+
+/* Attached only when the daemon wants exe (BW_CTX_PROCESS): one map update per execve. */
+SEC("tracepoint/sched/sched_process_exec")
+int bw_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 zero = 0;
+	struct bw_exe *x = bpf_map_lookup_elem(&bw_exe_scratch, &zero);
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	unsigned int loc = ctx->__data_loc_filename & 0xffff;
+
+	if (!x)
+		return 0;
+	x->start_ns = t->group_leader->start_boottime;
+	if (bpf_probe_read_kernel_str(x->path, sizeof(x->path), (char *)ctx + loc) < 0)
+		return 0;
+	bpf_map_update_elem(&bw_exe, &pid, x, BPF_ANY);
+	return 0;
+}
 
 static __always_inline void bw_count_lost(void)
 {
@@ -111,6 +151,7 @@ static __always_inline bool bw_output(void *data, __u64 size)
 static __always_inline void bw_fill_header(struct bw_header *h, __u32 type)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 want = bw_context;
 
 	h->ts_ns = bpf_ktime_get_ns();
 	h->pid = pid_tgid >> 32;
@@ -123,6 +164,22 @@ static __always_inline void bw_fill_header(struct bw_header *h, __u32 type)
 		struct task_struct *leader = bpf_get_current_task_btf()->group_leader;
 
 		bpf_probe_read_kernel_str(&h->comm, sizeof(h->comm), leader->comm);
+	}
+	if (!want)
+		return;
+	/* Plain loads through the task's BTF pointers; a missing link (an exiting task) reads 0. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (want & BW_CTX_CGROUP)
+		h->cgroup_id = bpf_get_current_cgroup_id();
+	if (want & BW_CTX_PROCESS)
+		h->start_ns = task->group_leader->start_boottime;
+	if (want & BW_CTX_NETNS)
+		h->netns = task->nsproxy->net_ns->ns.inum;
+	if (want & BW_CTX_PARENT) {
+		struct task_struct *parent = task->real_parent->group_leader;
+
+		h->ppid = parent->tgid;
+		bpf_probe_read_kernel(&h->pcomm, sizeof(h->pcomm), parent->comm);
 	}
 }
 

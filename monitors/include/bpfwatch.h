@@ -16,6 +16,26 @@ struct bw_header {
 	__u32 uid;
 	__u32 type;      /* monitor-specific event type */
 	char comm[BW_COMM_LEN]; /* the process's command name (thread group leader) */
+	/* Context: filled as bw_context asks, zero otherwise. */
+	__u64 cgroup_id; /* BW_CTX_CGROUP: cgroup v2 id (its directory's inode in cgroupfs) */
+	__u64 start_ns;  /* BW_CTX_PROCESS: the process's start, ns since boot (start_boottime):
+			  * with pid it names one process across pid reuse */
+	__u32 ppid;      /* BW_CTX_PARENT: the parent process */
+	__u32 netns;     /* BW_CTX_NETNS: network namespace inode */
+	char pcomm[BW_COMM_LEN]; /* BW_CTX_PARENT: the parent's command name */
+};
+
+/* bw_context bits: which context the header carries (set by the daemon between open and load). */
+#define BW_CTX_PARENT 1
+#define BW_CTX_CGROUP 2
+#define BW_CTX_PROCESS 4
+#define BW_CTX_NETNS 8
+
+/* The exe of processes that called execve while the object was loaded (BW_CTX_PROCESS). */
+#define BW_EXE_LEN 256
+struct bw_exe {
+	__u64 start_ns;  /* the process's start_boottime, to tell a reused pid */
+	char path[BW_EXE_LEN]; /* the path execve was given (the kernel's bprm filename) */
 };
 
 #endif /* BPFWATCH_H */

@@ -118,6 +118,21 @@ struct task_struct {
 	struct task_struct *group_leader;
 	struct files_struct *files;
 	char comm[16];
+	__u64 start_boottime;
+	struct nsproxy *nsproxy;
+} __attribute__((preserve_access_index));
+
+/* ---- namespaces: task -> nsproxy -> net -> ns_common.inum (the netns inode) ---- */
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct nsproxy {
+	struct net *net_ns;
 } __attribute__((preserve_access_index));
 
 /* ---- open files: fd -> struct file -> inode (zfs: is it the control device?) or socket (dns) ---- */
@@ -204,6 +219,15 @@ struct trace_event_raw_sys_exit {
 	struct trace_entry ent;
 	long id;
 	long ret;
+} __attribute__((preserve_access_index));
+
+/* sched:sched_process_exec */
+struct trace_event_raw_sched_process_exec {
+	struct trace_entry ent;
+	__u32 __data_loc_filename;
+	int pid;
+	int old_pid;
+	char __data[0];
 } __attribute__((preserve_access_index));
 
 /* sock:inet_sock_set_state (4.16+) */

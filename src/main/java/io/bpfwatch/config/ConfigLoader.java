@@ -1,5 +1,7 @@
 package io.bpfwatch.config;
 
+import io.bpfwatch.context.ContextField;
+import io.bpfwatch.context.ContextSpec;
 import io.bpfwatch.monitor.MonitorCatalog;
 import io.bpfwatch.monitor.MonitorConfig;
 import io.bpfwatch.monitor.MonitorSettings;
@@ -22,7 +24,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -265,6 +270,38 @@ public final class ConfigLoader {
         return type.parse(Section.absent(new Problems("(defaults)"), "monitors." + type.name()));
     }
 
+    /** {@code context:} (what each event says of its process) and {@code unit-label:}, for kinds with a bw_header. */
+    private static ContextSpec context(Section m, String name, MonitorType<?, ?> type) {
+        Set<ContextField> defaults = type.defaultContext();
+        if (defaults == null) {
+            for (String key : List.of("context", "unit-label")) {
+                if (m.has(key)) {
+                    m.problems().at(m.keyNode(key), "monitors." + name + "." + key + ": a " + type.name()
+                            + " monitor's events carry no process context (it is for dns, tcp, zfs and wireguard)");
+                    m.take(key);
+                }
+            }
+            return ContextSpec.NONE;
+        }
+        List<String> names = new ArrayList<>();
+        for (ContextField f : ContextField.values()) names.add(f.key);
+        List<ContextField> listed = m.list("context", null, n -> {
+            ContextField f = n instanceof ScalarNode sc ? ContextField.of(sc.getValue()) : null;
+            if (f == null) {
+                m.problems().at(n, "monitors." + name + ".context: " + Section.describe(n) + " is not a context field (one of "
+                        + String.join(", ", names) + ")");
+            }
+            return f;
+        });
+        Set<ContextField> fields = EnumSet.noneOf(ContextField.class);
+        fields.addAll(listed != null ? listed : defaults);
+        int units = (int) m.integer("unit-label", 0, 0, 1000);
+        if (units > 0 && !fields.contains(ContextField.UNIT)) {
+            m.problems().at(m.keyNode("unit-label"), "monitors." + name + ".unit-label needs unit in monitors." + name + ".context");
+        }
+        return new ContextSpec(fields, units);
+    }
+
     private static final java.util.regex.Pattern MONITOR_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9_-]{0,31}");
 
     private Map<String, MonitorConfig> monitors(Section s) {
@@ -300,9 +337,10 @@ public final class ConfigLoader {
             if (m.has("ring-buffer") && Long.bitCount(ring) != 1) {
                 s.problems().at(m.keyNode("ring-buffer"), "monitors." + name + ".ring-buffer must be a power of two (e.g. 4MiB, 8MiB, 16MiB)");
             }
+            ContextSpec context = context(m, name, type);
             MonitorSettings settings = type.parse(m);
             m.finish();
-            out.put(name, new MonitorConfig(name, kind, enabled, (int) ring, settings));
+            out.put(name, new MonitorConfig(name, kind, enabled, (int) ring, context, settings));
         }
         s.finish();
         return out;

@@ -1,6 +1,7 @@
 package io.bpfwatch.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfwatch.context.ProcessContext;
 
 import java.io.IOException;
 
@@ -16,17 +17,24 @@ public abstract class Event {
     public final int pid;
     public final int uid;
     public final String comm;
+    /** Parent, exe, cgroup, unit, container: what the monitor asked for and could be found; or null. */
+    public final ProcessContext context;
 
     protected Event(long time, int pid, int uid, String comm) {
+        this(time, pid, uid, comm, null);
+    }
+
+    protected Event(long time, int pid, int uid, String comm, ProcessContext context) {
         this.time = time;
         this.pid = pid;
         this.uid = uid;
         this.comm = comm;
+        this.context = context;
     }
 
-    /** Reads the common header ({@code struct bw_header}) of a kernel record. */
+    /** Reads the common header ({@code struct bw_header}) of a kernel record, its context included. */
     protected Event(EventHeader h, java.nio.ByteBuffer b, int off) {
-        this(h.time(b, off), h.pid(b, off), h.uid(b, off), h.comm(b, off));
+        this(h.time(b, off), h.pid(b, off), h.uid(b, off), h.comm(b, off), h.context(b, off));
     }
 
     public abstract String monitor();

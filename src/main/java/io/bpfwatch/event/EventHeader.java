@@ -1,5 +1,8 @@
 package io.bpfwatch.event;
 
+import io.bpfwatch.context.ContextResolver;
+import io.bpfwatch.context.ProcessContext;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -10,7 +13,22 @@ import java.nio.charset.StandardCharsets;
  */
 public final class EventHeader {
     public static final int TS_NS = 0, PID = 8, TID = 12, UID = 16, TYPE = 20, COMM = 24, COMM_LEN = 16;
-    public static final int SIZE = 40;
+    /** The context part (see {@link ContextResolver}): filled as the monitor asked. */
+    public static final int CGROUP_ID = ContextResolver.CGROUP_ID, START_NS = ContextResolver.START_NS,
+            PPID = ContextResolver.PPID, NETNS = ContextResolver.NETNS, PCOMM = ContextResolver.PCOMM;
+    public static final int SIZE = 80;
+
+    private final ContextResolver context;
+
+    /** A header without context. */
+    public EventHeader() {
+        this(null);
+    }
+
+    /** A header whose events carry the context {@code context} resolves (null: none). */
+    public EventHeader(ContextResolver context) {
+        this.context = context;
+    }
 
     private final String[] commCache = new String[256];
     private final byte[][] commKeys = new byte[256][];
@@ -34,6 +52,16 @@ public final class EventHeader {
 
     public int type(ByteBuffer b, int off) {
         return b.getInt(off + TYPE);
+    }
+
+    /** The process context the monitor asked for, or null. */
+    public ProcessContext context(ByteBuffer b, int off) {
+        return context == null ? null : context.resolve(b, off);
+    }
+
+    /** The network namespace (inode) the record was made in, if the monitor asked the kernel for it. */
+    public int netns(ByteBuffer b, int off) {
+        return b.getInt(off + NETNS);
     }
 
     /** The NUL-terminated comm; bytes that are not UTF-8 become U+FFFD. */

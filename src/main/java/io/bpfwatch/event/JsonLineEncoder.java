@@ -56,6 +56,7 @@ public final class JsonLineEncoder {
             g.writeFieldName(COMM);
             g.writeString(e.comm);
         }
+        if (e.context != null) e.context.write(g);
         e.writeFields(g);
         g.writeEndObject();
         g.writeRaw('\n');

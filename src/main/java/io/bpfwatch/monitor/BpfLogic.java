@@ -33,6 +33,18 @@ public interface BpfLogic<R> {
     default void configure(BpfObject object) throws BpfException {
     }
 
+    /**
+     * Context the kind itself needs in every record's header ({@code BW_CTX_*} bits, e.g. the
+     * network namespace), on top of what the monitor's {@code context:} asks for.
+     */
+    default int kernelContext() {
+        return 0;
+    }
+
+    /** The poller is made, about to start: for a kind whose progress other threads wait on. */
+    default void reading(io.bpfwatch.transport.RingPoller poller) {
+    }
+
     /** After load, before the programs attach: maps to fill or to read at scrape time. */
     default void loaded(BpfObject object) throws BpfException {
     }

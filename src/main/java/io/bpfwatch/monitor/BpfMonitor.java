@@ -1,5 +1,7 @@
 package io.bpfwatch.monitor;
 
+import io.bpfwatch.context.ContextField;
+import io.bpfwatch.context.ContextResolver;
 import io.bpfwatch.libbpf.BpfException;
 import io.bpfwatch.libbpf.BpfLink;
 import io.bpfwatch.libbpf.BpfMap;
@@ -30,7 +32,10 @@ import java.util.function.Consumer;
 public final class BpfMonitor<R> implements Monitor {
     private static final Logger LOG = Logger.getLogger(BpfMonitor.class);
     private static final int WAKEUP_BYTES = 256 << 10;
-    public static final String RING = "events", LOST = "bw_lost", IDLE_FLAG = "bw_reader", WAKEUP = "bw_wakeup_bytes";
+    public static final String RING = "events", LOST = "bw_lost", IDLE_FLAG = "bw_reader", WAKEUP = "bw_wakeup_bytes",
+            CONTEXT = "bw_context", EXE_MAP = "bw_exe", EXEC = "bw_exec";
+    /** Fills bw_exe at every execve, for the exe of processes that have exited by the time their event is read. */
+    static final Attach.Tracepoint EXEC_TRACEPOINT = new Attach.Tracepoint(EXEC, "sched", "sched_process_exec");
 
     private final MonitorConfig config;
     private final BpfObjects.Source source;
@@ -72,9 +77,17 @@ public final class BpfMonitor<R> implements Monitor {
             }
             if (object.hasConstant(WAKEUP)) object.setConstant(WAKEUP, Math.min(WAKEUP_BYTES, config.ringBufferBytes() / 4));
             Set<String> planned = new HashSet<>(plan.programs());
+            ContextResolver process = context.process();
+            boolean exe = process != null && process.spec().has(ContextField.EXE) && object.hasMap(EXE_MAP)
+                    && context.kernel().missingTracepoint("sched", "sched_process_exec").isEmpty();
+            if (exe) planned.add(EXEC);
             for (BpfProgram p : object.programs()) p.setAutoload(planned.contains(p.name()));
+            if (object.hasConstant(CONTEXT)) {
+                object.setConstant(CONTEXT, (process != null ? process.kernelBits() : 0) | logic.kernelContext());
+            }
             logic.configure(object);
             object.load();
+            if (process != null) process.bindExeMap(exe ? object.map(EXE_MAP) : null);
             if (object.hasMap(LOST)) attachCounter(LOST, context.health().kernelLoss());
             for (Map.Entry<String, KernelCounter> c : logic.kernelCounters().entrySet()) attachCounter(c.getKey(), c.getValue());
             List<RingPoller.Ring> polled = new ArrayList<>();
@@ -88,8 +101,10 @@ public final class BpfMonitor<R> implements Monitor {
             if (!polled.isEmpty()) {
                 poller = new RingPoller(source.label(), polled, object.hasMap(IDLE_FLAG) ? object.map(IDLE_FLAG).fd() : -1, new Client());
             }
+            if (poller != null) logic.reading(poller);
             logic.loaded(object);
             for (Attach a : plan.attachments()) links.add(a.attach(object.program(a.program())));
+            if (exe) links.add(EXEC_TRACEPOINT.attach(object.program(EXEC)));
             if (poller != null) poller.start("bpfwatch-" + name() + "-reader", onFailure);
         } catch (BpfException | IOException | RuntimeException | Error e) {
             stop();
@@ -163,6 +178,7 @@ public final class BpfMonitor<R> implements Monitor {
         counters.clear();
         decoders.clear();
         if (poller != null) poller.close();
+        if (context.process() != null) context.process().bindExeMap(null);
         if (object != null) object.close();
         poller = null;
         object = null;

@@ -2,6 +2,7 @@ package io.bpfwatch.monitor;
 
 import io.bpfwatch.event.Event;
 import io.bpfwatch.sink.EventLog;
+import io.micrometer.core.instrument.Counter;
 import org.jboss.logging.Logger;
 
 /** Where a monitor's decoder puts events: counted, then queued for the log writer. */
@@ -9,16 +10,37 @@ public final class EventOutput {
     private static final Logger LOG = Logger.getLogger(EventOutput.class);
     private final MonitorMetrics metrics;
     private final EventLog log;
+    private final int unitLabels;
     private long lastComplaint;
+    // the last unit's counter: a busy unit's events skip the lookup
+    private String lastUnit;
+    private Counter lastUnitCounter;
 
     public EventOutput(MonitorMetrics metrics, EventLog log) {
+        this(metrics, log, 0);
+    }
+
+    /** {@code unitLabels} > 0: events are also counted by systemd unit (the first that many units). */
+    public EventOutput(MonitorMetrics metrics, EventLog log, int unitLabels) {
         this.metrics = metrics;
         this.log = log;
+        this.unitLabels = unitLabels;
     }
 
     public void emit(Event e) {
         // a full queue counts the event in lost{queue} instead: events caused = events + kernel + queue
-        if (log.offer(e)) metrics.events.increment();
+        if (log.offer(e)) {
+            metrics.events.increment();
+            if (unitLabels > 0) byUnit(e.context == null ? null : e.context.unit).increment();
+        }
+    }
+
+    private Counter byUnit(String unit) {
+        if (lastUnitCounter == null || !java.util.Objects.equals(unit, lastUnit)) {
+            lastUnitCounter = metrics.unitEvents(unit, unitLabels);
+            lastUnit = unit;
+        }
+        return lastUnitCounter;
     }
 
     /** After a batch of emits (a ring drain, a tick): wakes the log writer if it sleeps. */

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -23,9 +25,12 @@ public final class MonitorMetrics {
     public final Counter restarts;
     private final KernelCounter kernelLoss = new KernelCounter();
     private final AtomicReference<MonitorState> state = new AtomicReference<>(MonitorState.DISABLED);
+    private final Meters meters;
+    private final Map<String, Counter> byUnit = new ConcurrentHashMap<>();
 
     public MonitorMetrics(String monitor, Meters meters) {
         this.monitor = monitor;
+        this.meters = meters;
         var registry = meters.registry();
         events = meters.add(Counter.builder("bpfwatch.events").tag("monitor", monitor)
                 .description("Events decoded from the kernel and queued for the log (a full queue counts in lost{stage=queue} instead)").register(registry));
@@ -48,6 +53,25 @@ public final class MonitorMetrics {
     private Counter lost(Meters meters, String stage) {
         return meters.add(Counter.builder("bpfwatch.events.lost").tags("monitor", monitor, "stage", stage)
                 .description(LOST_HELP).register(meters.registry()));
+    }
+
+    /**
+     * The counter of this monitor's events from systemd unit {@code unit} (null: not in a unit):
+     * the first {@code max} units seen get their own series, later ones count as "other", events
+     * outside any unit as "none", so the series stay bounded whatever runs on the host.
+     */
+    public Counter unitEvents(String unit, int max) {
+        String label = unit == null ? "none" : unit;
+        Counter c = byUnit.get(label);
+        if (c != null) return c;
+        if (unit != null) {
+            int units = byUnit.size() - (byUnit.containsKey("none") ? 1 : 0) - (byUnit.containsKey("other") ? 1 : 0);
+            if (units >= max) label = "other";
+        }
+        return byUnit.computeIfAbsent(label, l -> meters.add(Counter.builder("bpfwatch.unit.events")
+                .tags("monitor", monitor, "unit", l)
+                .description("Events by the systemd unit of their process (monitors with unit-label: the first N units, then other)")
+                .register(meters.registry())));
     }
 
     public void state(MonitorState s) {

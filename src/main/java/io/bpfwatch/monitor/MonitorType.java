@@ -25,6 +25,14 @@ public interface MonitorType<S extends MonitorSettings, M> {
      */
     int defaultRingBuffer();
 
+    /**
+     * The process context ({@code context:}) its events carry unless configured, or null if its
+     * records have no {@code struct bw_header} to take it from (then {@code context:} is an error).
+     */
+    default java.util.Set<io.bpfwatch.context.ContextField> defaultContext() {
+        return null;
+    }
+
     /** Reads this kind's own keys; {@code enabled} and {@code ring-buffer} are read by the loader. */
     S parse(Section section);
 

@@ -2,6 +2,12 @@ package io.bpfwatch.supervise;
 
 import io.bpfwatch.config.DaemonConfig;
 import io.bpfwatch.config.LogsConfig;
+import io.bpfwatch.context.CgroupResolver;
+import io.bpfwatch.context.ContextResolver;
+import io.bpfwatch.context.ContextSpec;
+import io.bpfwatch.context.DnsNames;
+import io.bpfwatch.context.ExeResolver;
+import io.bpfwatch.context.HostContext;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.monitor.Availability;
 import io.bpfwatch.monitor.EventOutput;
@@ -16,9 +22,12 @@ import io.bpfwatch.monitor.MonitorState;
 import io.bpfwatch.monitor.MonitorType;
 import io.bpfwatch.monitor.Plan;
 import io.bpfwatch.sink.EventLog;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jboss.logging.Logger;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,6 +64,7 @@ public final class Supervisor implements AutoCloseable {
     private final Backoff backoff;
     private final Duration reprobe;
     private final int queueCapacity;
+    private final HostContext host;
     private final ScheduledExecutorService exec;
     private final Map<String, Slot<?, ?>> slots = new LinkedHashMap<>();
     private volatile List<View> snapshot = List.of();
@@ -69,6 +79,13 @@ public final class Supervisor implements AutoCloseable {
         this.backoff = backoff;
         this.reprobe = reprobe;
         this.queueCapacity = queueCapacity;
+        this.host = HostContext.system();
+        FunctionCounter.builder("bpfwatch.context.cgroup.scans", host.cgroups(), CgroupResolver::scans)
+                .description("Walks of the cgroup filesystem to name a cgroup id not seen before").register(registry);
+        FunctionCounter.builder("bpfwatch.context.cgroup.unresolved", host.cgroups(), CgroupResolver::unresolved)
+                .description("Cgroup ids that could not be named (the cgroup was gone, or asked for again too soon)").register(registry);
+        Gauge.builder("bpfwatch.dns.names", host.names(), DnsNames::size)
+                .description("Addresses the dns monitor's answers named, kept to name the tcp monitor's connections").register(registry);
         this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bpfwatch-supervisor");
             t.setDaemon(true);
@@ -168,7 +185,10 @@ public final class Supervisor implements AutoCloseable {
         if (s.log == null) s.log = new EventLog(s.name, logs, queueCapacity, s.health.lostQueue, s.health.lostWrite);
         Monitor m;
         try {
-            m = s.create(plan, new MonitorContext(s.name, s.health, new EventOutput(s.health, s.log), kernel));
+            ContextSpec cs = s.config.context();
+            ContextResolver process = cs.isEmpty() ? null : new ContextResolver(cs, host.cgroups(), new ExeResolver(Path.of("/proc")));
+            m = s.create(plan, new MonitorContext(s.name, s.health, new EventOutput(s.health, s.log, cs.unitLabels()), kernel,
+                    process, host));
             m.start(failure -> exec.execute(() -> onFailure(s, m, failure)));
         } catch (Exception | Error e) {
             failed(s, e);

@@ -44,6 +44,7 @@ public final class RingBufferReader implements AutoCloseable {
     /** A record that wraps past the end of the data area, made contiguous. */
     private ByteBuffer scratch = ByteBuffer.allocate(4096).order(ByteOrder.nativeOrder());
     private long consumerPos;
+    private boolean closed;
 
     /**
      * Maps the ring of {@code mapFd} whose data area is {@code size} bytes (the map's
@@ -139,6 +140,19 @@ public final class RingBufferReader implements AutoCloseable {
         return scratch;
     }
 
+    /**
+     * The producer's position: every record reserved so far lies below it. Any thread (locked
+     * against {@link #close}, which unmaps the pages); once closed, 0.
+     */
+    public synchronized long producerPosition() {
+        return closed ? 0 : (long) LONGS.getAcquire(producer, 0);
+    }
+
+    /** How far records have been handled (the consumer position). Any thread; once closed, Long.MAX_VALUE. */
+    public synchronized long consumedPosition() {
+        return closed ? Long.MAX_VALUE : (long) LONGS.getAcquire(consumer, 0);
+    }
+
     /** Bytes submitted or reserved but not yet consumed. */
     public long pendingBytes() {
         return (long) LONGS.getAcquire(producer, 0) - consumerPos;
@@ -150,6 +164,7 @@ public final class RingBufferReader implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         if (consumerMap != null) {
             LibC.munmap(consumerMap, pageSize);
             LibC.munmap(producerMap, pageSize + size);

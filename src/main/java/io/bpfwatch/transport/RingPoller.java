@@ -114,6 +114,19 @@ public final class RingPoller implements AutoCloseable {
         thread = null;
     }
 
+    /**
+     * Ring number {@code ring}'s progress, for another thread that must know when records
+     * made before some moment have been handled: {@code mark()} then {@code passed(mark)}.
+     */
+    public RingBufferReader ring(int ring) {
+        return readers.get(ring);
+    }
+
+    /** Ends a wait of the reader thread now (it then drains). */
+    public void wake() {
+        epoll.wake();
+    }
+
     /** After {@link #stop}: hands what ring number {@code ring} (as passed in) still holds to {@code handler}. */
     public void drainRemaining(int ring, RingBufferReader.RecordHandler handler) {
         RingBufferReader r = readers.get(ring);

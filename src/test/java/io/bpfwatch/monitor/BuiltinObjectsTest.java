@@ -137,7 +137,7 @@ class BuiltinObjectsTest {
         try (EventLog log = new EventLog(type.name(), new LogsConfig(dir.resolve(type.name()), LogsConfig.Rotation.EXTERNAL), 16,
                 health.lostQueue, health.lostWrite)) {
             Monitor m = type.create(config, settings, plan, type.metrics(type.name(), meters), new MonitorContext(type.name(), health,
-                    new EventOutput(health, log), Kernel.system()));
+                    new EventOutput(health, log), Kernel.system(), null, io.bpfwatch.context.HostContext.system()));
             assertThat(m.attachPoints()).as("nothing attached before start").isEmpty();
             assertThat(m.alive()).isFalse();
         } finally {

@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor;
 
+import io.bpfwatch.context.ExeResolver;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.libbpf.Btf;
 import io.bpfwatch.monitor.dns.DnsDecoder;
@@ -32,7 +33,10 @@ class StructLayoutTest {
     static Stream<Arguments> structs() {
         return Stream.of(
                 row("tcp", "bw_header", EventHeader.SIZE, "ts_ns", EventHeader.TS_NS, "pid", EventHeader.PID, "tid", EventHeader.TID,
-                        "uid", EventHeader.UID, "type", EventHeader.TYPE, "comm", EventHeader.COMM),
+                        "uid", EventHeader.UID, "type", EventHeader.TYPE, "comm", EventHeader.COMM,
+                        "cgroup_id", EventHeader.CGROUP_ID, "start_ns", EventHeader.START_NS, "ppid", EventHeader.PPID,
+                        "netns", EventHeader.NETNS, "pcomm", EventHeader.PCOMM),
+                row("tcp", "bw_exe", ExeResolver.VALUE_SIZE, "start_ns", ExeResolver.START, "path", ExeResolver.PATH),
                 row("tcp", "tcp_event", TcpDecoder.SIZE, "h", 0, "family", TcpDecoder.FAMILY, "sport", TcpDecoder.SPORT,
                         "dport", TcpDecoder.DPORT, "trigger", TcpDecoder.TRIGGER, "saddr", TcpDecoder.SADDR, "daddr", TcpDecoder.DADDR),
                 row("dns", "dns_event", DnsDecoder.SIZE, "h", 0, "conn", DnsDecoder.CONN, "stream_off", DnsDecoder.STREAM_OFF,

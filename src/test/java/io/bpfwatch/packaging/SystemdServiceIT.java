@@ -161,6 +161,20 @@ class SystemdServiceIT {
         assertThat(e.path("alert").asBoolean()).isTrue();
         assertThat(e.path("rules").toString()).isEqualTo("[\"port:4444\"]");
         assertThat(metrics().get("bpfwatch_tcp_alerts_total{rule=\"port:4444\"}")).isGreaterThanOrEqualTo(1.0);
+        assertThat(e.path("cgroup").asText()).as("the shell in the container runs outside any unit: %s", e).startsWith("/");
+
+        // a process systemd started as a unit of its own is known by that unit, its cgroup and its parent
+        c.sh("[ -x /usr/local/bin/bwconnect ] || cp /bin/bash /usr/local/bin/bwconnect").ok();
+        c.exec("systemd-run", "--unit", "bwctx-probe", "--wait", "--quiet", "/usr/local/bin/bwconnect", "-c",
+                "true 2>/dev/null 3<>/dev/tcp/127.0.0.1/4445; true").ok();
+        JsonNode u = await("a tcp.log line for port 4445", () -> tcpEvents().stream()
+                .filter(j -> j.path("dport").asInt() == 4445 && j.path("comm").asText().equals("bwconnect")).findFirst().orElse(null));
+        assertThat(u.path("unit").asText()).as("%s", u).isEqualTo("bwctx-probe.service");
+        assertThat(u.path("cgroup").asText()).isEqualTo("/system.slice/bwctx-probe.service");
+        assertThat(u.path("ppid").asInt()).as("the host's pid of the container's systemd").isPositive();
+        assertThat(u.path("pcomm").asText()).isEqualTo("systemd");
+        assertThat(u.path("exe").asText()).isEqualTo("/usr/local/bin/bwconnect");
+        assertThat(u.has("container")).as("no container layout").isFalse();
     }
 
     @Test

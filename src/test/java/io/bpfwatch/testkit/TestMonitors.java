@@ -143,8 +143,8 @@ public final class TestMonitors {
                 @Override
                 public Decoder<EchoEvent> decoder() {
                     return (data, offset, length) -> {
-                        long seq = data.getLong(offset + 40);
-                        int len = data.getInt(offset + 48);
+                        long seq = data.getLong(offset + EventHeader.SIZE);
+                        int len = data.getInt(offset + EventHeader.SIZE + 8);
                         if (len == settings.poison()) throw new IllegalStateException("poison record " + seq);
                         return new EchoEvent(header, data, offset, seq, len);
                     };

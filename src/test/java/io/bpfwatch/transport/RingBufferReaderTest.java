@@ -2,6 +2,7 @@ package io.bpfwatch.transport;
 
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.libbpf.BpfLink;
 import io.bpfwatch.libbpf.BpfMap;
 import io.bpfwatch.libbpf.BpfObject;
@@ -31,9 +32,9 @@ class RingBufferReaderTest {
         static native int getpgid(int pid);
     }
 
-    private static final int SEQ = 40, LEN = 48, PAYLOAD = 52;
-    /** The program sends sizeof(struct ring_record) - MAX_PAYLOAD + len: 52 bytes of fields, 4 of tail padding. */
-    private static final int BASE = 56;
+    private static final int SEQ = EventHeader.SIZE, LEN = SEQ + 8, PAYLOAD = SEQ + 12;
+    /** The program sends sizeof(struct ring_record) - MAX_PAYLOAD + len: the header, 12 bytes of fields, 4 of tail padding. */
+    private static final int BASE = EventHeader.SIZE + 16;
 
     private static int slot(int len) {
         return (BASE + len + 8 + 7) & ~7; // 8-byte ring header, 8-byte alignment
@@ -137,7 +138,7 @@ class RingBufferReaderTest {
              BpfLink link = o.program("ringtest_getpgid").attachTracepoint("syscalls", "sys_enter_getpgid")) {
             BpfMap events = o.map("events");
             try (RingBufferReader reader = new RingBufferReader("test ring", events.fd(), events.maxEntries())) {
-                int calls = 500; // 500 x 72-byte slots = 36 KiB into an 8 KiB ring, nothing consumed
+                int calls = 500; // 500 x 104-byte slots = 51 KiB into an 8 KiB ring, nothing consumed
                 for (int i = 0; i < calls; i++) Sys.getpgid((1 << 30) + 4);
                 long lost = o.map("bw_lost").sumPerCpuU64(0);
                 List<Rec> first = drainAll(reader);

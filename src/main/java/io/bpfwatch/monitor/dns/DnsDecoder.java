@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.dns;
 
 import io.bpfwatch.config.IpAddress;
+import io.bpfwatch.context.ProcessContext;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.monitor.Decoder;
 
@@ -13,8 +14,9 @@ import java.nio.ByteBuffer;
  * checked against the compiled object's BTF by EventLayoutTest.
  */
 public final class DnsDecoder implements Decoder<DnsDecoder.Record> {
-    public static final int CONN = 40, STREAM_OFF = 48, LEN = 56, CAP = 60, TRANSPORT = 62, SYSCALL = 63,
-            FAMILY = 64, PORT = 66, ADDR = 72, DATA = 88;
+    private static final int H = EventHeader.SIZE;
+    public static final int CONN = H, STREAM_OFF = H + 8, LEN = H + 16, CAP = H + 20, TRANSPORT = H + 22, SYSCALL = H + 23,
+            FAMILY = H + 24, PORT = H + 26, ADDR = H + 32, DATA = H + 48;
     public static final int CAPTURE = 512;
     public static final int SIZE = DATA + CAPTURE;
     public static final int REC_SEND = 1, REC_RECV = 2, REC_TLS = 3, REC_CLOSE = 4;
@@ -28,6 +30,10 @@ public final class DnsDecoder implements Decoder<DnsDecoder.Record> {
         public long time;
         public int pid, uid;
         public String comm;
+        /** The process context the monitor asked for, or null. */
+        public ProcessContext context;
+        /** The network namespace (inode) of the process. */
+        public int netns;
         public long conn;
         public long streamOff;
         public int len;
@@ -64,6 +70,10 @@ public final class DnsDecoder implements Decoder<DnsDecoder.Record> {
         r.pid = header.pid(b, off);
         r.uid = header.uid(b, off);
         r.comm = header.comm(b, off);
+        r.netns = header.netns(b, off);
+        // the context of the process that sends a query is the one its event carries; of a
+        // response's receiver (usually the same process) nothing is needed
+        r.context = type == REC_RECV || type == REC_CLOSE ? null : header.context(b, off);
         r.conn = b.getLong(off + CONN);
         r.streamOff = b.getLong(off + STREAM_OFF);
         r.len = b.getInt(off + LEN);

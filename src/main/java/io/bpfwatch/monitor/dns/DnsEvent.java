@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.dns;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfwatch.context.ProcessContext;
 import com.fasterxml.jackson.core.io.SerializedString;
 import io.bpfwatch.event.Event;
 
@@ -53,9 +54,9 @@ public final class DnsEvent extends Event {
     public boolean truncated;
     public List<String> addresses = List.of();
 
-    DnsEvent(Kind kind, long time, int pid, int uid, String comm, long sentNanos, String qname, int qtype,
+    DnsEvent(Kind kind, long time, int pid, int uid, String comm, ProcessContext context, long sentNanos, String qname, int qtype,
              String server, int port, String transport, int id, String problem) {
-        super(time, pid, uid, comm);
+        super(time, pid, uid, comm, context);
         this.kind = kind;
         this.sentNanos = sentNanos;
         this.qname = qname;

@@ -36,6 +36,8 @@ public final class DnsMessage {
     public int rcode;
     /** A and AAAA answers found in the captured bytes, as text. */
     public List<String> addresses = List.of();
+    /** The smallest TTL of those answers (seconds). */
+    public long minTtl;
     /** Why reading stopped before the end of the sections, or null. */
     public String problem;
 
@@ -72,6 +74,7 @@ public final class DnsMessage {
         m.qname = null;
         m.qtype = m.qclass = -1;
         m.addresses = List.of();
+        m.minTtl = 0;
         m.problem = null;
         m.b = bytes;
         m.start = start;
@@ -166,7 +169,12 @@ public final class DnsMessage {
                 break;
             }
             if (r < ancount && (type == TYPE_A && rdlen == 4 || type == TYPE_AAAA && rdlen == 16)) {
-                if (found == null) found = new ArrayList<>(4);
+                if (found == null) {
+                    found = new ArrayList<>(4);
+                    minTtl = ttl;
+                } else if (ttl < minTtl) {
+                    minTtl = ttl;
+                }
                 if (found.size() < MAX_ADDRESSES) found.add(IpAddress.format(b, start + pos, rdlen));
             } else if (r >= ancount + nscount && type == TYPE_OPT) {
                 rcode = (int) (((ttl >>> 24) & 0xff) << 4) | (flags & 0xf);

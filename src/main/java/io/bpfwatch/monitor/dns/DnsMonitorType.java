@@ -1,6 +1,10 @@
 package io.bpfwatch.monitor.dns;
 
 import io.bpfwatch.config.Section;
+import io.bpfwatch.context.DnsNames;
+import io.bpfwatch.transport.RingBufferReader;
+import io.bpfwatch.transport.RingPoller;
+import io.bpfwatch.context.ContextField;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.libbpf.BpfObject;
@@ -44,6 +48,12 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
         }
         exits.addAll(rest);
         return List.copyOf(exits);
+    }
+
+    /** Its events come from the acting process: all of it by default. */
+    @Override
+    public java.util.Set<ContextField> defaultContext() {
+        return ContextField.DEFAULT;
     }
 
     @Override
@@ -111,7 +121,7 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
         private final DnsSettings settings;
         private final DnsMetrics metrics;
         private final MonitorContext context;
-        private final DnsDecoder decoder = new DnsDecoder(new EventHeader());
+        private final DnsDecoder decoder;
         private final DnsTracker tracker;
         private long newestTs;
         private int recordsSinceTick;
@@ -120,8 +130,9 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
             this.settings = settings;
             this.metrics = metrics;
             this.context = context;
+            this.decoder = new DnsDecoder(new EventHeader(context.process()));
             tracker = new DnsTracker(settings.timeout().toNanos(), settings.maxPending(), metrics,
-                    context.output()::emit, context.output()::malformed);
+                    context.output()::emit, context.output()::malformed, context.host().names());
         }
 
         @Override
@@ -132,6 +143,39 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
         @Override
         public void configure(BpfObject object) {
             object.setConstant("port_kind", settings.portKinds());
+        }
+
+        /** Answers are filed by namespace (for the tcp monitor's names). */
+        @Override
+        public int kernelContext() {
+            return ContextField.Bits.NETNS;
+        }
+
+        /** The tcp monitor's reader waits on this ring's progress for the names of new connections. */
+        @Override
+        public void reading(RingPoller poller) {
+            RingBufferReader ring = poller.ring(0);
+            context.host().names().fence(new DnsNames.Fence() {
+                @Override
+                public long mark() {
+                    return ring.producerPosition();
+                }
+
+                @Override
+                public boolean passed(long mark) {
+                    return ring.consumedPosition() >= mark;
+                }
+
+                @Override
+                public void wake() {
+                    poller.wake();
+                }
+            });
+        }
+
+        @Override
+        public void closing(BpfObject object) {
+            context.host().names().fence(null);
         }
 
         @Override

@@ -1,5 +1,7 @@
 package io.bpfwatch.monitor.dns;
 
+import io.bpfwatch.context.DnsNames;
+
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -55,6 +57,7 @@ final class DnsTracker implements DnsStream.Messages {
     private final DnsMetrics metrics;
     private final Consumer<DnsEvent> out;
     private final Consumer<String> malformed;
+    private final DnsNames names;
 
     private final Map<Key, Pending> pending = new HashMap<>();
     private Pending oldest, newest;
@@ -77,6 +80,13 @@ final class DnsTracker implements DnsStream.Messages {
     private boolean currentSent;
 
     DnsTracker(long timeoutNanos, int maxPending, DnsMetrics metrics, Consumer<DnsEvent> out, Consumer<String> malformed) {
+        this(timeoutNanos, maxPending, metrics, out, malformed, null);
+    }
+
+    /** {@code names}: where answers' addresses go, by the answering namespace (null: nowhere). */
+    DnsTracker(long timeoutNanos, int maxPending, DnsMetrics metrics, Consumer<DnsEvent> out, Consumer<String> malformed,
+               DnsNames names) {
+        this.names = names;
         this.timeoutNanos = timeoutNanos;
         this.maxPending = maxPending;
         this.metrics = metrics;
@@ -100,7 +110,7 @@ final class DnsTracker implements DnsStream.Messages {
             }
             case DnsDecoder.REC_TLS -> {
                 metrics.tls.increment();
-                out.accept(new DnsEvent(DnsEvent.Kind.CONNECT, r.time, r.pid, r.uid, r.comm, r.ts, null, -1,
+                out.accept(new DnsEvent(DnsEvent.Kind.CONNECT, r.time, r.pid, r.uid, r.comm, r.context, r.ts, null, -1,
                         r.server, r.port, "tls", 0, null));
             }
             case DnsDecoder.REC_CLOSE -> {
@@ -147,7 +157,7 @@ final class DnsTracker implements DnsStream.Messages {
     private void query(DnsDecoder.Record r, DnsMessage m) {
         String transport = r.transport == DnsDecoder.TCP ? "tcp" : "udp";
         metrics.query(m.qtype, transport);
-        DnsEvent e = new DnsEvent(DnsEvent.Kind.UNANSWERED, r.time, r.pid, r.uid, r.comm, r.ts, m.qname, m.qtype,
+        DnsEvent e = new DnsEvent(DnsEvent.Kind.UNANSWERED, r.time, r.pid, r.uid, r.comm, r.context, r.ts, m.qname, m.qtype,
                 r.server, r.port, transport, m.id, m.qname == null ? m.problem : null);
         Key key = new Key(r.conn, m.id);
         Orphan o = orphans.get(key);
@@ -182,6 +192,11 @@ final class DnsTracker implements DnsStream.Messages {
     }
 
     private void response(DnsDecoder.Record r, DnsMessage m) {
+        if (names != null && m.rcode == 0 && !m.addresses.isEmpty() && m.qname != null) {
+            // whoever asked, this namespace's processes now know these addresses by this name
+            long now = System.nanoTime();
+            for (String a : m.addresses) names.put(r.netns, a, m.qname, m.minTtl, now);
+        }
         Key key = new Key(r.conn, m.id);
         for (Pending p = pending.get(key); p != null; p = p.nextSame) {
             if (answers(m, r.server, p.event, p.qclass)) {

@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.tcp;
 
 import io.bpfwatch.config.IpAddress;
+import io.bpfwatch.context.DnsNames;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.monitor.Decoder;
 
@@ -12,16 +13,24 @@ import java.util.Arrays;
  * compiled object's BTF by TcpEventLayoutTest.
  */
 public final class TcpDecoder implements Decoder<TcpEvent> {
-    public static final int FAMILY = 40, SPORT = 42, DPORT = 44, TRIGGER = 46, SADDR = 48, DADDR = 64;
-    public static final int SIZE = 80;
+    private static final int H = EventHeader.SIZE;
+    public static final int FAMILY = H, SPORT = H + 2, DPORT = H + 4, TRIGGER = H + 6, SADDR = H + 8, DADDR = H + 24;
+    public static final int SIZE = H + 40;
     public static final int AF_INET = 2, AF_INET6 = 10;
 
     private final EventHeader header;
     private final TcpAlertRules rules;
+    private final DnsNames.Reader names;
 
     public TcpDecoder(EventHeader header, TcpAlertRules rules) {
+        this(header, rules, null);
+    }
+
+    /** {@code names}: where destinations' names come from (null: none). */
+    public TcpDecoder(EventHeader header, TcpAlertRules rules, DnsNames.Reader names) {
         this.header = header;
         this.rules = rules;
+        this.names = names;
     }
 
     @Override
@@ -54,6 +63,7 @@ public final class TcpDecoder implements Decoder<TcpEvent> {
             Arrays.fill(addrs, 20, 32, (byte) 0);
         }
         int dport = b.getShort(off + DPORT) & 0xffff;
-        return new TcpEvent(header, b, off, v6, addrs, rules.match(addrs, 16, n, dport));
+        String name = names == null ? null : names.lookup(header.netns(b, off), addrs, 16, n, b.getLong(off + EventHeader.TS_NS));
+        return new TcpEvent(header, b, off, v6, addrs, name, rules.match(addrs, 16, n, dport, name));
     }
 }

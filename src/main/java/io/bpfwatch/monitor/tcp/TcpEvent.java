@@ -15,7 +15,7 @@ public final class TcpEvent extends Event {
     private static final SerializedString FAMILY = new SerializedString("family"),
             SADDR = new SerializedString("saddr"), SPORT = new SerializedString("sport"),
             DADDR = new SerializedString("daddr"), DPORT = new SerializedString("dport"),
-            ALERT = new SerializedString("alert"), RULES = new SerializedString("rules");
+            DNS = new SerializedString("dns"), ALERT = new SerializedString("alert"), RULES = new SerializedString("rules");
 
     public final boolean ipv6;
     public final int sport;
@@ -23,13 +23,16 @@ public final class TcpEvent extends Event {
     /** saddr in [0,16), daddr in [16,32); IPv4 uses the first 4 bytes of each. */
     public final byte[] addrs;
     public final List<String> rules;
+    /** The name this namespace's processes last resolved to daddr (from the dns monitor), or null. */
+    public final String dns;
 
-    TcpEvent(EventHeader h, ByteBuffer b, int off, boolean ipv6, byte[] addrs, List<String> rules) {
+    TcpEvent(EventHeader h, ByteBuffer b, int off, boolean ipv6, byte[] addrs, String dns, List<String> rules) {
         super(h, b, off);
         this.ipv6 = ipv6;
         this.sport = b.getShort(off + TcpDecoder.SPORT) & 0xffff;
         this.dport = b.getShort(off + TcpDecoder.DPORT) & 0xffff;
         this.addrs = addrs;
+        this.dns = dns;
         this.rules = rules;
     }
 
@@ -63,6 +66,10 @@ public final class TcpEvent extends Event {
         g.writeString(daddr());
         g.writeFieldName(DPORT);
         g.writeNumber(dport);
+        if (dns != null) {
+            g.writeFieldName(DNS);
+            g.writeString(dns);
+        }
         g.writeFieldName(ALERT);
         g.writeBoolean(!rules.isEmpty());
         g.writeFieldName(RULES);

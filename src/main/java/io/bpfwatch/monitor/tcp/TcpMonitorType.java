@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.tcp;
 
 import io.bpfwatch.config.Section;
+import io.bpfwatch.context.ContextField;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.monitor.Attach;
@@ -40,6 +41,12 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
         }
     }
 
+    /** Its events come from the acting process: all of it by default. */
+    @Override
+    public java.util.Set<ContextField> defaultContext() {
+        return ContextField.DEFAULT;
+    }
+
     @Override
     public String name() {
         return "tcp";
@@ -62,7 +69,8 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
         TcpSettings settings = new TcpSettings(
                 alert.ports("ports", TcpSettings.DEFAULT_ALERT_PORTS),
                 alert.cidrs("networks", List.of()),
-                alert.cidrs("ignore-networks", List.of()));
+                alert.cidrs("ignore-networks", List.of()),
+                alert.list("domains", List.of(), n -> TcpAlertRules.domainPattern(alert, n)));
         alert.finish();
         return settings;
     }
@@ -94,11 +102,17 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
         TcpAlertRules rules = new TcpAlertRules(settings);
         Map<String, Counter> alerts = new ConcurrentHashMap<>();
         for (String r : rules.ruleNames()) alerts.put(r, metrics.alert(r)); // every rule's series exists from the start
-        TcpDecoder decoder = new TcpDecoder(new EventHeader(), rules);
+        TcpDecoder decoder = new TcpDecoder(new EventHeader(context.process()), rules, context.host().names().reader());
         return BpfMonitor.builtin(config, plan, context, new BpfLogic<TcpEvent>() {
             @Override
             public Decoder<TcpEvent> decoder() {
                 return decoder;
+            }
+
+            /** The namespace of each connect, to name its destination from the dns monitor's answers. */
+            @Override
+            public int kernelContext() {
+                return ContextField.Bits.NETNS;
             }
 
             @Override

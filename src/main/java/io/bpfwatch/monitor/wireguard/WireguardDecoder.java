@@ -15,7 +15,8 @@ import java.util.Base64;
  * does not trust: names are decoded leniently (bad UTF-8 becomes U+FFFD) and escaped on output.
  */
 public final class WireguardDecoder implements Decoder<HandshakeEvent> {
-    public static final int PEER = 40, IFNAME = 72, ENDPOINT = 88, ATTEMPTS = 108, ROLE = 112, SIZE = 120;
+    private static final int H = EventHeader.SIZE;
+    public static final int PEER = H, IFNAME = H + 32, ENDPOINT = H + 48, ATTEMPTS = H + 68, ROLE = H + 72, SIZE = H + 80;
     // struct wg_endpoint
     public static final int EP_ADDR = 0, EP_FAMILY = 16, EP_PORT = 18;
     public static final int KEY_LEN = 32, IFNAME_LEN = 16;

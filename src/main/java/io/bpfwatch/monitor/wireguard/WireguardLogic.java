@@ -27,7 +27,7 @@ final class WireguardLogic implements BpfLogic<HandshakeEvent> {
     private final WireguardSettings settings;
     private final WireguardMetrics metrics;
     private final MonitorContext context;
-    private final WireguardDecoder decoder = new WireguardDecoder(new EventHeader());
+    private final WireguardDecoder decoder;
     private final WireguardCollector.Source source = this::snapshot;
     private final Memory seqKey = new Memory(4);
     private final Memory seqValue = new Memory(8);
@@ -41,6 +41,7 @@ final class WireguardLogic implements BpfLogic<HandshakeEvent> {
         this.settings = settings;
         this.metrics = metrics;
         this.context = context;
+        this.decoder = new WireguardDecoder(new EventHeader(context.process()));
         seqKey.setInt(0, 0);
     }
 

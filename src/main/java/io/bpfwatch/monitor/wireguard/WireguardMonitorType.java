@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.wireguard;
 
 import io.bpfwatch.config.Section;
+import io.bpfwatch.context.ContextField;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.monitor.Attach;
 import io.bpfwatch.monitor.Availability;
@@ -47,6 +48,15 @@ public final class WireguardMonitorType implements MonitorType<WireguardSettings
     }
 
     private final WireguardKernel wireguard = new WireguardKernel();
+
+    /**
+     * Its events are the kernel's work (handshakes, packets of any process): context may be asked
+     * for, but says little, so none by default.
+     */
+    @Override
+    public java.util.Set<ContextField> defaultContext() {
+        return java.util.Set.of();
+    }
 
     @Override
     public String name() {

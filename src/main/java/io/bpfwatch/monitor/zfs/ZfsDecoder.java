@@ -17,8 +17,9 @@ import java.util.Set;
  * decoded is said in the event ({@code truncated}, {@code decode_error}), not dropped.
  */
 public final class ZfsDecoder implements Decoder<ZfsEvent> {
-    public static final int DURATION_NS = 40, RET = 48, NVL_SIZE = 56, COOKIE = 64, CMD = 72, PPID = 76,
-            FLAGS = 80, NVL_LEN = 84, NAME_LENGTH = 88, VALUE_LENGTH = 90, DATA = 96;
+    private static final int H = EventHeader.SIZE;
+    public static final int DURATION_NS = H, RET = H + 8, NVL_SIZE = H + 16, COOKIE = H + 24, CMD = H + 32, PPID = H + 36,
+            FLAGS = H + 40, NVL_LEN = H + 44, NAME_LENGTH = H + 48, VALUE_LENGTH = H + 50, DATA = H + 56;
     /** data holds zc_name, then zc_value, then the nvlist bytes, each as long as its length field. */
     public static final int NAME_LEN = 256, NVL_MAX = 8192, SIZE = DATA + 2 * NAME_LEN + NVL_MAX;
     static final int F_NAME_TRUNCATED = 1, F_VALUE_TRUNCATED = 2, F_CMD_FAULT = 4, F_NVL_FAULT = 8;
@@ -114,7 +115,7 @@ public final class ZfsDecoder implements Decoder<ZfsEvent> {
 
         String result = unfinished ? ZfsResult.UNKNOWN : ZfsResult.of(b.getLong(off + RET));
         long duration = unfinished ? -1 : b.getLong(off + DURATION_NS);
-        return new ZfsEvent(header.time(b, off), header.pid(b, off), header.uid(b, off), header.comm(b, off),
+        return new ZfsEvent(header.time(b, off), header.pid(b, off), header.uid(b, off), header.comm(b, off), header.context(b, off),
                 b.getInt(off + PPID), action, pool, dataset, snapshots, newName, recursive, tags, result, duration,
                 truncated, errors.isEmpty() ? null : String.join("; ", errors));
     }

@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.zfs;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.bpfwatch.context.ProcessContext;
 import io.bpfwatch.event.Event;
 
 import java.io.IOException;
@@ -30,10 +31,10 @@ public final class ZfsEvent extends Event {
     /** Why the names may be incomplete (unreadable or malformed input); null if nothing went wrong. */
     public final String decodeError;
 
-    ZfsEvent(long time, int pid, int uid, String comm, int ppid, ZfsAction action, String pool, String dataset,
+    ZfsEvent(long time, int pid, int uid, String comm, ProcessContext context, int ppid, ZfsAction action, String pool, String dataset,
              List<String> snapshots, String newName, boolean recursive, List<String> tags, String result,
              long durationNanos, boolean truncated, String decodeError) {
-        super(time, pid, uid, comm);
+        super(time, pid, uid, comm, context);
         this.ppid = ppid;
         this.action = action;
         this.pool = pool;
@@ -60,7 +61,7 @@ public final class ZfsEvent extends Event {
 
     @Override
     public void writeFields(JsonGenerator g) throws IOException {
-        g.writeNumberField("ppid", ppid);
+        if (context == null || context.ppid <= 0) g.writeNumberField("ppid", ppid); // else the context wrote it
         g.writeStringField("action", action.action);
         g.writeStringField("pool", pool);
         if (dataset != null) g.writeStringField("dataset", dataset);

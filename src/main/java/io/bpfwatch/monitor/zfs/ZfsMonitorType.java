@@ -2,6 +2,7 @@ package io.bpfwatch.monitor.zfs;
 
 import com.sun.jna.Memory;
 import io.bpfwatch.config.Section;
+import io.bpfwatch.context.ContextField;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.libbpf.BpfException;
@@ -75,6 +76,12 @@ public final class ZfsMonitorType implements MonitorType<ZfsSettings, ZfsMonitor
         }
     }
 
+    /** Its events come from the acting process: all of it by default. */
+    @Override
+    public java.util.Set<ContextField> defaultContext() {
+        return ContextField.DEFAULT;
+    }
+
     @Override
     public String name() {
         return "zfs";
@@ -134,7 +141,7 @@ public final class ZfsMonitorType implements MonitorType<ZfsSettings, ZfsMonitor
         private final Path device;
         private final Metrics metrics;
         private final MonitorContext context;
-        private final ZfsDecoder decoder = new ZfsDecoder(new EventHeader());
+        private final ZfsDecoder decoder;
         private final Memory key = new Memory(ZfsDevice.KEY_SIZE);
         private final Memory one = new Memory(4);
         private BpfMap devices;
@@ -146,6 +153,7 @@ public final class ZfsMonitorType implements MonitorType<ZfsSettings, ZfsMonitor
             this.device = device;
             this.metrics = metrics;
             this.context = context;
+            this.decoder = new ZfsDecoder(new EventHeader(context.process()));
             one.setInt(0, 1);
         }
 

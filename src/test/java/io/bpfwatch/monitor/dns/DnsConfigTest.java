@@ -50,7 +50,7 @@ class DnsConfigTest {
 
     @Test
     void aLineIsValidJsonWhateverTheName() throws Exception {
-        DnsEvent e = new DnsEvent(DnsEvent.Kind.ANSWERED, 1_700_000_000_123_456_789L, 7, 0, "evil\"\n\u0001comm", 0,
+        DnsEvent e = new DnsEvent(DnsEvent.Kind.ANSWERED, 1_700_000_000_123_456_789L, 7, 0, "evil\"\n\u0001comm", null, 0,
                 "a\\032\\\"\\010.test", 1, "::1", 53, "udp", 4, null);
         e.rcode = 3;
         e.latencyNanos = 1_234_567;

@@ -25,15 +25,23 @@ class TcpDecoderTest {
             + "0a00" + "d0c5" + "697a" + "0100"
             + "00000000000000000000000000000001" + "00000000000000000000000000000001";
 
+    /**
+     * The recorded bytes were taken before struct bw_header grew its context part (40 bytes after
+     * comm): they are put back in the current layout with that part zero (no context asked for).
+     */
     private static ByteBuffer record(String hex) {
-        return ByteBuffer.wrap(HexFormat.of().parseHex(hex)).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] old = HexFormat.of().parseHex(hex);
+        byte[] now = new byte[old.length + EventHeader.SIZE - 40];
+        System.arraycopy(old, 0, now, 0, 40);
+        System.arraycopy(old, 40, now, EventHeader.SIZE, old.length - 40);
+        return ByteBuffer.wrap(now).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private final TcpDecoder decoder = new TcpDecoder(new EventHeader(), new TcpAlertRules(TcpSettings.DEFAULT));
 
     @Test
     void ipv4Record() throws Exception {
-        TcpEvent e = decoder.decode(record(IPV4_RECORD), 0, 80);
+        TcpEvent e = decoder.decode(record(IPV4_RECORD), 0, TcpDecoder.SIZE);
         assertThat(e.pid).isEqualTo(4513);
         assertThat(e.uid).isZero();
         assertThat(e.comm).isEqualTo("bash");
@@ -47,7 +55,7 @@ class TcpDecoderTest {
 
     @Test
     void ipv6Record() throws Exception {
-        TcpEvent e = decoder.decode(record(IPV6_RECORD), 0, 80);
+        TcpEvent e = decoder.decode(record(IPV6_RECORD), 0, TcpDecoder.SIZE);
         assertThat(e.comm).isEqualTo("python3");
         assertThat(e.ipv6).isTrue();
         assertThat(e.saddr()).isEqualTo("::1");
@@ -62,7 +70,7 @@ class TcpDecoderTest {
         String mapped = IPV6_RECORD.substring(0, 96)
                 + "00000000000000000000ffff0a000001" + "00000000000000000000ffffcb007105";
         TcpDecoder d = new TcpDecoder(new EventHeader(), new TcpAlertRules(new TcpSettings(List.of(), List.of(io.bpfwatch.config.Cidr.parse("203.0.113.0/24")), List.of())));
-        TcpEvent e = d.decode(record(mapped), 0, 80);
+        TcpEvent e = d.decode(record(mapped), 0, TcpDecoder.SIZE);
         assertThat(e.ipv6).isFalse();
         assertThat(e.saddr()).isEqualTo("10.0.0.1");
         assertThat(e.daddr()).isEqualTo("203.0.113.5");
@@ -72,9 +80,9 @@ class TcpDecoderTest {
     @Test
     void malformedRecordsAreRefusedWithAReason() {
         assertThatThrownBy(() -> decoder.decode(record(IPV4_RECORD), 0, 79)).isInstanceOf(Decoder.Refused.class)
-                .hasMessage("tcp record of 79 bytes, expected 80");
+                .hasMessage("tcp record of 79 bytes, expected " + TcpDecoder.SIZE);
         String badFamily = IPV4_RECORD.substring(0, 80) + "1100" + IPV4_RECORD.substring(84);
-        assertThatThrownBy(() -> decoder.decode(record(badFamily), 0, 80)).isInstanceOf(Decoder.Refused.class)
+        assertThatThrownBy(() -> decoder.decode(record(badFamily), 0, TcpDecoder.SIZE)).isInstanceOf(Decoder.Refused.class)
                 .hasMessage("tcp record with address family 17");
     }
 }

@@ -212,7 +212,9 @@ class ZfsMonitorTest {
         Path dev = dir.resolve("zfs-later");
         try (TestDaemon d = new TestDaemon(dir, config(dir, dev))) {
             assertThat(d.state("zfs")).isEqualTo(MonitorState.RUNNING);
-            assertThat(d.status("zfs").attachPoints()).containsExactly("tracepoint/syscalls/sys_enter_ioctl", "tracepoint/syscalls/sys_exit_ioctl");
+            // the plan's tracepoints, then the exec tracepoint that names the exe of short-lived processes
+            assertThat(d.status("zfs").attachPoints()).containsExactly("tracepoint/syscalls/sys_enter_ioctl", "tracepoint/syscalls/sys_exit_ioctl",
+                    "tracepoint/sched/sched_process_exec");
             assertThat(d.metrics().get("bpfwatch_zfs_device_present")).isZero();
 
             standIn(dir, "zfs-later");

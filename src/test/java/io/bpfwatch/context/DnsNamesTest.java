@@ -1,0 +1,147 @@
+package io.bpfwatch.context;
+
+import io.bpfwatch.config.IpAddress;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DnsNamesTest {
+    private static final int NS = (int) 4026531840L, OTHER_NS = (int) 4026532297L; // namespace inodes are u32
+
+    /** A dns ring whose reader has handled everything up to {@code consumed}. */
+    private static final class Ring implements DnsNames.Fence {
+        final AtomicLong produced = new AtomicLong(), consumed = new AtomicLong();
+        int wakes;
+
+        @Override
+        public long mark() {
+            return produced.get();
+        }
+
+        @Override
+        public boolean passed(long mark) {
+            return consumed.get() >= mark;
+        }
+
+        @Override
+        public void wake() {
+            wakes++;
+        }
+    }
+
+    private static byte[] ip(String s) {
+        return IpAddress.parse(s);
+    }
+
+    @Test
+    void aNameIsFoundOnlyInTheNamespaceThatResolvedIt() {
+        DnsNames names = new DnsNames(16);
+        long now = System.nanoTime();
+        names.put(NS, "192.0.2.10", "www.lab.test", 300, now);
+        assertThat(names.get(NS, ip("192.0.2.10"), 0, 4, now)).isEqualTo("www.lab.test");
+        assertThat(names.get(OTHER_NS, ip("192.0.2.10"), 0, 4, now)).isNull();
+        assertThat(names.get(NS, ip("192.0.2.11"), 0, 4, now)).isNull();
+    }
+
+    @Test
+    void ipv6AndIpv4MappedAddressesAreKeyedAsTheyAreOnTheWire() {
+        DnsNames names = new DnsNames(16);
+        long now = System.nanoTime();
+        names.put(NS, "2001:db8::10", "six.lab.test", 300, now);
+        names.put(NS, "192.0.2.10", "four.lab.test", 300, now);
+        assertThat(names.get(NS, ip("2001:db8::10"), 0, 16, now)).isEqualTo("six.lab.test");
+        assertThat(names.get(NS, ip("::ffff:192.0.2.10"), 0, 16, now)).isEqualTo("four.lab.test");
+    }
+
+    @Test
+    void anEntryLivesItsTtlButAtLeastAMinute() {
+        DnsNames names = new DnsNames(16);
+        long now = System.nanoTime();
+        names.put(NS, "192.0.2.1", "short.test", 5, now);
+        names.put(NS, "192.0.2.2", "long.test", 3600, now);
+        long later = now + DnsNames.MIN_TTL_NANOS - 1;
+        assertThat(names.get(NS, ip("192.0.2.1"), 0, 4, later)).isEqualTo("short.test");
+        long afterMinute = now + DnsNames.MIN_TTL_NANOS + 1;
+        assertThat(names.get(NS, ip("192.0.2.1"), 0, 4, afterMinute)).isNull();
+        assertThat(names.get(NS, ip("192.0.2.2"), 0, 4, afterMinute)).isEqualTo("long.test");
+        assertThat(names.get(NS, ip("192.0.2.2"), 0, 4, now + 3601_000_000_000L)).isNull();
+        assertThat(names.size()).as("expired entries are dropped when met").isZero();
+    }
+
+    @Test
+    void theOldestAnswersGoFirstPastTheBound() {
+        DnsNames names = new DnsNames(3);
+        long now = System.nanoTime();
+        for (int i = 1; i <= 5; i++) names.put(NS, "192.0.2." + i, "n" + i + ".test", 300, now);
+        assertThat(names.size()).isEqualTo(3);
+        assertThat(names.get(NS, ip("192.0.2.1"), 0, 4, now)).isNull();
+        assertThat(names.get(NS, ip("192.0.2.5"), 0, 4, now)).isEqualTo("n5.test");
+        names.put(NS, "192.0.2.3", "again.test", 300, now); // refreshed: now the newest
+        names.put(NS, "192.0.2.6", "n6.test", 300, now);
+        assertThat(names.get(NS, ip("192.0.2.3"), 0, 4, now)).isEqualTo("again.test");
+        assertThat(names.get(NS, ip("192.0.2.4"), 0, 4, now)).isNull();
+    }
+
+    @Test
+    void garbageAddressesAndEmptyNamesAreIgnored() {
+        DnsNames names = new DnsNames(16);
+        names.put(NS, "not an address", "x.test", 300, System.nanoTime());
+        names.put(NS, "192.0.2.1", "", 300, System.nanoTime());
+        assertThat(names.size()).isZero();
+    }
+
+    @Test
+    void withoutARunningDnsMonitorNothingIsNamedOrAwaited() {
+        DnsNames names = new DnsNames(16);
+        long now = System.nanoTime();
+        names.put(NS, "192.0.2.1", "x.test", 300, now);
+        assertThat(names.reader().lookup(NS, ip("192.0.2.1"), 0, 4, now)).isNull();
+    }
+
+    @Test
+    void aConnectWaitsForTheAnswerStillInTheDnsRing() throws Exception {
+        DnsNames names = new DnsNames(16);
+        Ring ring = new Ring();
+        names.fence(ring);
+        ring.produced.set(100); // the answer is in the ring, not yet read
+        long connectTs = System.nanoTime();
+        Thread dnsReader = new Thread(() -> {
+            names.put(NS, "192.0.2.10", "www.lab.test", 300, System.nanoTime());
+            ring.consumed.set(100);
+        });
+        DnsNames.Reader reader = names.reader();
+        dnsReader.start();
+        assertThat(reader.lookup(NS, ip("192.0.2.10"), 0, 4, connectTs)).isEqualTo("www.lab.test");
+        dnsReader.join();
+        assertThat(ring.wakes).as("a sleeping dns reader is woken").isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void onceTheRingIsReadPastAConnectLaterConnectsBeforeThatDoNotWait() {
+        DnsNames names = new DnsNames(16);
+        Ring ring = new Ring();
+        names.fence(ring);
+        DnsNames.Reader reader = names.reader();
+        long ts = System.nanoTime();
+        assertThat(reader.lookup(NS, ip("192.0.2.10"), 0, 4, ts)).isNull();
+        ring.produced.set(1_000); // records arrive that no one reads
+        assertThat(reader.lookup(NS, ip("192.0.2.11"), 0, 4, ts)).as("made before the ring was seen read").isNull();
+        assertThat(reader.waits()).isZero();
+    }
+
+    @Test
+    void aStuckDnsReaderCostsOneBoundedWaitNotOnePerConnect() {
+        DnsNames names = new DnsNames(16);
+        Ring ring = new Ring();
+        names.fence(ring);
+        ring.produced.set(1_000); // never consumed
+        DnsNames.Reader reader = names.reader();
+        long ts = System.nanoTime();
+        assertThat(reader.lookup(NS, ip("192.0.2.10"), 0, 4, ts)).isNull();
+        assertThat(reader.gaveUp()).isEqualTo(1);
+        for (int i = 0; i < 100; i++) reader.lookup(NS, ip("192.0.2.10"), 0, 4, ts);
+        assertThat(reader.waits()).isEqualTo(1);
+    }
+}
