@@ -28,6 +28,8 @@ public class DaemonLifecycle implements QuarkusApplication {
     });
     /** A reload is queued: further SIGHUPs until it starts fold into it (at most one waits). */
     private final AtomicBoolean reloadPending = new AtomicBoolean();
+    /** Detaching and flushing, started by the first TERM or INT. */
+    private final java.util.concurrent.atomic.AtomicReference<Thread> stopping = new java.util.concurrent.atomic.AtomicReference<>();
 
     @Inject
     Daemon daemon;
@@ -52,10 +54,38 @@ public class DaemonLifecycle implements QuarkusApplication {
         });
     }
 
+    /**
+     * TERM and INT start detaching at once, beside Quarkus's own shutdown (the HTTP server):
+     * the kernel serializes detaching tracepoints, tens of milliseconds each, so this is most of
+     * a stop and need not wait for the rest.
+     */
+    private void stopOnTermAndInt() {
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), s -> {
+                beginStop();
+                Quarkus.asyncExit(0);
+            });
+        }
+    }
+
+    private Thread beginStop() {
+        Thread t = new Thread(() -> {
+            notify.send("STOPPING=1");
+            LOG.info("stopping: detaching probes and flushing logs");
+            long t0 = System.nanoTime();
+            daemon.close();
+            // on stderr itself: by now Quarkus's shutdown, beside this, may have closed the log handlers
+            System.err.printf("bpfwatch: stopped in %d ms: probes detached, logs flushed%n", (System.nanoTime() - t0) / 1_000_000);
+        }, "bpfwatch-stop");
+        if (stopping.compareAndSet(null, t)) t.start();
+        return stopping.get();
+    }
+
     @Override
     public int run(String... args) {
         daemon.start();
         reloadOnHup();
+        stopOnTermAndInt();
         notify.send("READY=1\nSTATUS=" + daemon.statusLine());
 
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -80,13 +110,18 @@ public class DaemonLifecycle implements QuarkusApplication {
             }, 5, 5, TimeUnit.SECONDS);
         }
 
+        // The JVM exits once the stop has finished: a shutdown hook waits for it, while Quarkus
+        // closes its own side (the HTTP server) at the same time.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                beginStop().join(); // already under way if a signal asked for it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "bpfwatch-exit"));
         Quarkus.waitForExit();
-        notify.send("STOPPING=1");
-        LOG.info("stopping: detaching probes and flushing logs");
-        long t0 = System.nanoTime();
         timers.shutdownNow();
-        daemon.close();
-        LOG.infof("stopped in %d ms", (System.nanoTime() - t0) / 1_000_000);
+        beginStop();
         return 0;
     }
 }

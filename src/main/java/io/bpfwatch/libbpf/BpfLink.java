@@ -41,6 +41,44 @@ public abstract sealed class BpfLink implements AutoCloseable
         return program + " -> " + attachPoint();
     }
 
+    /**
+     * Detaches every link at once, each on a thread of its own, and returns when all are
+     * detached (or after 5 s). Detaching a perf-event link waits for an RCU grace period in the
+     * kernel (tracepoint_synchronize_unregister), ~50 ms here: one after the other, a monitor
+     * with 22 tracepoints took over a second to stop; at once, the waits overlap.
+     * {@code onFailure} gets a link whose detach threw.
+     */
+    public static void closeAll(java.util.List<? extends BpfLink> links, java.util.function.BiConsumer<BpfLink, RuntimeException> onFailure) {
+        if (links.size() == 1) {
+            close(links.get(0), onFailure);
+            return;
+        }
+        java.util.List<Thread> threads = new java.util.ArrayList<>(links.size());
+        for (BpfLink l : links) {
+            Thread t = new Thread(() -> close(l, onFailure), "bpfwatch-detach");
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        for (Thread t : threads) {
+            try {
+                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static void close(BpfLink l, java.util.function.BiConsumer<BpfLink, RuntimeException> onFailure) {
+        try {
+            l.close();
+        } catch (RuntimeException e) {
+            onFailure.accept(l, e);
+        }
+    }
+
     public static final class Tracepoint extends BpfLink {
         private final String category, name;
 

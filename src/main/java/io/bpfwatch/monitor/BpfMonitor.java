@@ -140,13 +140,7 @@ public final class BpfMonitor<R> implements Monitor {
      */
     @Override
     public void stop() {
-        for (BpfLink l : links) {
-            try {
-                l.close();
-            } catch (RuntimeException e) {
-                LOG.warnf("%s: detaching %s failed: %s", name(), l, e);
-            }
-        }
+        BpfLink.closeAll(links, (l, e) -> LOG.warnf("%s: detaching %s failed: %s", name(), l, e));
         links.clear();
         if (poller != null) {
             poller.stop();

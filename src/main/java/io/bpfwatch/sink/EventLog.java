@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Counter;
 import org.jboss.logging.Logger;
 
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -18,9 +19,12 @@ import java.util.concurrent.locks.LockSupport;
  * that encodes and writes them.
  *
  * The reader thread hands events over and never blocks: a full queue drops the event and counts
- * it ({@code stage="queue"}). The writer encodes a batch as JSON lines and appends it; the lines
- * the file could not take are counted ({@code stage="write"}), so every event is either in the
- * file or counted.
+ * it ({@code stage="queue"}). The writer encodes a batch as JSON lines and appends it. When the
+ * file cannot take them (a full disk, a folder that is gone and cannot be made), the lines not
+ * written wait, in order, and the writer tries again every {@value #RETRY_NANOS} ns, leaving new
+ * events in the queue meanwhile: once the file takes lines again, every waiting event is
+ * written, and only what overflowed the queue is lost. Stopping while the file still fails
+ * counts what waits as {@code stage="write"}. So every event is in the file or counted.
  *
  * Handing over does not wake the writer per event: the producer calls {@link #signal()} once
  * per batch (the reader: when it is about to wait), and every {@value #BATCH}th event wakes a
@@ -39,6 +43,8 @@ public final class EventLog implements AutoCloseable {
     private static final int BATCH = 1024;
     private static final long IDLE_PARK_MILLIS = 1000;
     private static final long LINGER_NANOS = 2_000_000L;
+    /** After a failed write, how soon the writer tries again (the file's open is retried as often). */
+    static final long RETRY_NANOS = 100_000_000L;
     /**
      * Bytes encoded per append. Bounding them bounds the encoder's buffer and the JDK's
      * per-thread temporary direct buffer, which keeps the size of the largest write ever made.
@@ -63,6 +69,10 @@ public final class EventLog implements AutoCloseable {
     private final List<Event> batch = new ArrayList<>(BATCH);
     private long lastWrite;
     private int[] lineEnds = new int[BATCH];
+    private int[] eventOfLine = new int[BATCH];
+    /** Events a failed write left, oldest first: written before anything newer. */
+    private final ArrayDeque<Event> held = new ArrayDeque<>();
+    private long nextRetry;
 
     public EventLog(String monitor, LogsConfig config, int capacity, Counter lostQueue, Counter lostWrite) {
         this.monitor = monitor;
@@ -169,10 +179,11 @@ public final class EventLog implements AutoCloseable {
      * own so the JIT compiles it (the loop around it turns too rarely for on-stack replacement).
      */
     private boolean writeOnce() {
+        if (!held.isEmpty()) return retryHeld();
         Event first = queue.poll();
         if (first == null) {
             if (closing) return !queue.isEmpty();
-            awaitWork();
+            awaitWork(IDLE_PARK_MILLIS * 1_000_000L);
             if (queue.isEmpty()) {
                 // woken without events: the idle timeout, a reopen, a reconfigure
                 try {
@@ -190,16 +201,53 @@ public final class EventLog implements AutoCloseable {
             LockSupport.parkNanos(LINGER_NANOS);
         }
         queue.drainTo(batch, BATCH - 1);
+        writeBatch();
+        lastWrite = System.nanoTime();
+        return true;
+    }
+
+    /**
+     * Writes {@link #batch}; what the file could not take is held, in order, to be written
+     * before anything newer once the file takes lines again.
+     */
+    private void writeBatch() {
+        int done;
         try {
-            write(batch);
+            done = write(batch);
         } catch (Throwable t) {
             // never let the writer die: count what could not be written
             lostWrite.increment(batch.size());
             file.failed("unexpected failure: " + t);
+            done = batch.size();
         }
-        processed.addAndGet(batch.size());
+        for (int i = done; i < batch.size(); i++) held.addLast(batch.get(i));
+        processed.addAndGet(done);
         batch.clear();
-        lastWrite = System.nanoTime();
+        if (!held.isEmpty()) nextRetry = System.nanoTime() + RETRY_NANOS;
+    }
+
+    /**
+     * The file failed with events held: retry on a timer (and when a reopen is asked for),
+     * leaving new events in the queue meanwhile, so only what overflows the queue is lost.
+     * Closing gives it one more try, then counts what is left as lost{stage="write"}.
+     */
+    private boolean retryHeld() {
+        long wait = nextRetry - System.nanoTime();
+        if (!closing && wait > 0 && !file.reopenRequested()) {
+            awaitWork(wait);
+            return true;
+        }
+        while (!held.isEmpty() && batch.size() < BATCH) batch.add(held.pollFirst());
+        writeBatch();
+        if (closing && !held.isEmpty()) {
+            // stopping while the file still fails: what waits cannot be written
+            long left = held.size() + queue.size();
+            lostWrite.increment(left);
+            processed.addAndGet(left);
+            held.clear();
+            queue.clear();
+            return false;
+        }
         return true;
     }
 
@@ -208,24 +256,34 @@ public final class EventLog implements AutoCloseable {
      * set before the queue is checked again, and producers check the flag after queueing: an
      * event offered meanwhile is either seen here or unparks (the permit makes park return).
      */
-    private void awaitWork() {
+    private void awaitWork(long nanos) {
         waiting = true;
-        if (queue.isEmpty() && !closing && !file.reopenRequested()) {
-            LockSupport.parkNanos(this, IDLE_PARK_MILLIS * 1_000_000L);
+        if ((queue.isEmpty() || !held.isEmpty()) && !closing && !file.reopenRequested()) {
+            LockSupport.parkNanos(this, nanos);
         }
         waiting = false;
         if (Thread.interrupted()) closing = true;
     }
 
-    private void write(List<Event> batch) {
-        if (lineEnds.length < batch.size()) lineEnds = new int[batch.size()];
+    /** Writes the batch in order; returns how many of its events are done (written, or counted as lost). */
+    private int write(List<Event> batch) {
+        if (lineEnds.length < batch.size()) {
+            lineEnds = new int[batch.size()];
+            eventOfLine = new int[batch.size()];
+        }
         int next = 0;
-        while (next < batch.size()) next = writeSegment(batch, next);
+        while (next < batch.size()) {
+            int after = writeSegment(batch, next);
+            if (after < 0) return -after - 1; // the file failed: the rest waits
+            next = after;
+        }
+        return next;
     }
 
     /**
      * Encodes events from {@code first} on until about {@link #SEGMENT_BYTES} are encoded and
-     * appends them; returns the index of the first event left.
+     * appends them; returns the index of the first event left, or, if the file took only some
+     * lines, -(index of the first event it did not take) - 1.
      */
     private int writeSegment(List<Event> batch, int first) {
         encoder.reset();
@@ -237,6 +295,7 @@ public final class EventLog implements AutoCloseable {
             int before = encoder.size();
             try {
                 lineEnds[n] = encoder.append(e);
+                eventOfLine[n] = i;
                 n++;
             } catch (Exception ex) {
                 encoder.truncate(before);
@@ -244,11 +303,20 @@ public final class EventLog implements AutoCloseable {
                 LOG.errorf(ex, "%s: could not encode a %s event", monitor, e.event());
             }
         }
-        if (unencodable > 0) lostWrite.increment(unencodable);
-        if (n == 0) return i;
+        if (n == 0) {
+            lostWrite.increment(unencodable);
+            return i;
+        }
         int written = file.append(encoder.array(), lineEnds, n);
         linesWritten.addAndGet(written);
-        if (written < n) lostWrite.increment(n - written);
+        if (written < n) {
+            // the events from the first line not taken on wait (and are encoded again); of the
+            // unencodable ones, those before it are counted now, the others when retried
+            int stop = eventOfLine[written];
+            lostWrite.increment(stop - first - written);
+            return -stop - 1;
+        }
+        lostWrite.increment(unencodable);
         return i;
     }
 }

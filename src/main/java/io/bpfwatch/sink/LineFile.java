@@ -29,7 +29,7 @@ import java.util.Set;
  */
 final class LineFile {
     private static final Logger LOG = Logger.getLogger(LineFile.class);
-    private static final long RETRY_OPEN_NANOS = 1_000_000_000L;
+    private static final long RETRY_OPEN_NANOS = EventLog.RETRY_NANOS;
 
     private final String monitor;
     private final Archives archives = new Archives();

@@ -317,9 +317,21 @@ public final class Supervisor implements AutoCloseable {
         try {
             exec.submit(() -> {
                 closed = true;
+                // every monitor at once: each waits on the kernel to detach (see BpfLink.closeAll)
+                List<Thread> stopping = new ArrayList<>();
                 for (Slot<?, ?> s : slots.values()) {
                     s.cancelPending();
-                    stopInstance(s);
+                    if (s.instance == null) continue;
+                    Thread t = new Thread(() -> stopInstance(s), "bpfwatch-stop-" + s.name);
+                    t.start();
+                    stopping.add(t);
+                }
+                for (Thread t : stopping) {
+                    try {
+                        t.join(8_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
                 for (Slot<?, ?> s : slots.values()) {
                     if (s.log != null) s.log.close();

@@ -1,5 +1,6 @@
 package io.bpfwatch.context;
 
+import io.bpfwatch.testkit.Skip;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,7 +24,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class CgroupResolverTest {
     private static final long MS = 1_000_000L;
@@ -293,7 +293,7 @@ class CgroupResolverTest {
     @Test
     void theSystemResolverNamesItsOwnRoot() throws IOException {
         Optional<Path> mount = hostCgroup2();
-        assumeTrue(mount.isPresent(), "no readable cgroup2 mount");
+        Skip.unless(mount.isPresent(), "no readable cgroup2 mount");
         CgroupResolver r = CgroupResolver.system();
         assertThat(r.available()).isTrue();
         assertThat(r.path(ino(mount.get()), System.nanoTime())).isEqualTo("/");
@@ -302,7 +302,7 @@ class CgroupResolverTest {
     @Test
     void everyCgroupOfThisHostResolvesToItsPath() throws IOException {
         Optional<Path> mount = hostCgroup2();
-        assumeTrue(mount.isPresent(), "no readable cgroup2 mount");
+        Skip.unless(mount.isPresent(), "no readable cgroup2 mount");
         Path root = mount.get();
         Map<Long, String> truth = new LinkedHashMap<>();
         Files.walkFileTree(root, new SimpleFileVisitor<>() {

@@ -156,12 +156,16 @@ class ReliabilityIT {
         // the last file is the one running: 6666 alerts, 4444 and 5555 do not
         Process c = Connector.run("connect", "127.0.0.1:6666", "127.0.0.1:4444", "127.0.0.1:5555");
         Path log = logs.resolve("tcp.log");
-        awaitLine(log, "\"pid\":" + c.pid() + ",\"uid\":0,\"comm\":\"java\",\"family\":\"ipv4\",\"saddr\":\"127.0.0.1\",\"sport\"");
-        Thread.sleep(500);
+        awaitLine(log, "\"pid\":" + c.pid() + ",\"uid\":0,\"comm\":\"java\",");
         List<JsonNode> mine = new ArrayList<>();
-        for (String l : Files.readAllLines(log)) {
-            JsonNode n = JSON.readTree(l);
-            if (n.get("pid").asLong() == c.pid()) mine.add(n);
+        long linesDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (mine.size() < 3 && System.nanoTime() < linesDeadline) { // its three connects, written as they come
+            mine.clear();
+            for (String l : Files.readAllLines(log)) {
+                JsonNode n = JSON.readTree(l);
+                if (n.get("pid").asLong() == c.pid()) mine.add(n);
+            }
+            if (mine.size() < 3) Thread.sleep(20);
         }
         assertThat(mine).hasSize(3);
         assertThat(mine.get(0).get("rules")).extracting(JsonNode::asText).containsExactly("port:6666");
@@ -183,7 +187,8 @@ class ReliabilityIT {
             Process storm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), Connector.class.getName(),
                     "storm", "3", "1", dir.resolve("n").toString()).inheritIO().start();
-            Thread.sleep(1500 + 300L * round);
+            long mid = 2000L * (round + 1);
+            awaitLines(logs, mid, storm); // mid-storm, wherever the writer is
             daemon.destroyForcibly(); // SIGKILL, mid-write
             assertThat(daemon.waitFor(5, TimeUnit.SECONDS)).isTrue();
             storm.waitFor();
@@ -206,6 +211,57 @@ class ReliabilityIT {
         signal(daemon, "TERM");
         assertThat(daemon.waitFor(5, TimeUnit.SECONDS)).isTrue();
         assertThat(daemon.exitValue()).isZero();
+    }
+
+    @Test
+    void sigtermDuringAConnectStormExitsZeroWithinFiveSecondsWithWholeLines(@TempDir Path dir) throws Exception {
+        int port = freePort();
+        Path logs = dir.resolve("logs");
+        Path config = dir.resolve("bpfwatch.yaml");
+        install(config, "http:\n  listen: 127.0.0.1:" + port + "\nlogs:\n  dir: " + logs
+                + "\n  rotate: external\nmonitors:\n  tcp: {}\n  dns: {}\n  zfs: { device: " + dir.resolve("zfs") + " }\n");
+        Path output = dir.resolve("daemon.out");
+        Process daemon = start(config, output);
+        awaitReady(port, daemon, output);
+        Process storm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Connector.class.getName(),
+                "storm", "10", "1", dir.resolve("n").toString()).inheritIO().start();
+        try {
+            awaitLines(logs, 5000, storm);
+            long t0 = System.nanoTime();
+            signal(daemon, "TERM");
+            assertThat(daemon.waitFor(5, TimeUnit.SECONDS)).as("exited within 5 s under load").isTrue();
+            System.out.printf("SIGTERM to exit under a connect storm: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+            assertThat(daemon.exitValue()).isZero();
+        } finally {
+            storm.destroy();
+            storm.waitFor();
+        }
+        List<String> lines = Files.readAllLines(logs.resolve("tcp.log"));
+        assertThat(lines.size()).isGreaterThanOrEqualTo(5000);
+        for (String l : lines) JSON.readTree(l);
+        assertThat(Files.readString(output)).contains("bpfwatch: stopped in ");
+    }
+
+    /** Waits until the log folder's files hold at least {@code n} lines (the storm must still run). */
+    private static void awaitLines(Path logs, long n, Process storm) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            long lines = 0;
+            try (Stream<Path> s = Files.list(logs)) {
+                for (Path f : s.toList()) {
+                    try (Stream<String> ls = Files.lines(f, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+                        lines += ls.count();
+                    }
+                }
+            } catch (java.nio.file.NoSuchFileException e) {
+                // a file rotated away while counted: count again
+            }
+            if (lines >= n) return;
+            assertThat(storm.isAlive()).as("the storm ended before %d lines were logged", n).isTrue();
+            assertThat(System.nanoTime()).as("%d lines within 30 s", n).isLessThan(deadline);
+            Thread.sleep(20);
+        }
     }
 
     @Test

@@ -160,23 +160,51 @@ class EventLogTest {
     }
 
     @Test
-    void anUnwritableFolderCountsEveryEventAsAWriteLossAndRecovers(@TempDir Path dir) throws Exception {
+    void eventsWaitWhileTheFolderCannotBeMadeAndAreAllWrittenInOrderOnceItCan(@TempDir Path dir) throws Exception {
         Path blocker = dir.resolve("logs");
         Files.writeString(blocker, "a file where the folder should be");
         try (EventLog log = log(blocker, LogsConfig.Rotation.DEFAULT, 10_000)) {
             for (int i = 0; i < 7; i++) log.offer(new SimpleEvent(i));
-            assertThat(log.awaitDrained(5000)).isTrue();
-            assertThat(lostWrite.count()).isEqualTo(7);
-            assertThat(log.problem()).contains("cannot open");
+            awaitCondition(() -> log.problem() != null && log.problem().contains("cannot open"));
+            assertThat(log.pending()).as("waiting, not dropped").isEqualTo(7);
+            assertThat(lostWrite.count()).isZero();
 
             Files.delete(blocker);
-            Thread.sleep(1100); // the writer retries opening once a second
             for (int i = 7; i < 10; i++) log.offer(new SimpleEvent(i));
+            log.signal();
             assertThat(log.awaitDrained(5000)).isTrue();
             assertThat(log.problem()).isNull();
         }
-        assertThat(allLines(blocker)).extracting(n -> n.get("seq").asLong()).containsExactly(7L, 8L, 9L);
-        assertThat(lostWrite.count()).isEqualTo(7);
+        assertThat(allLines(blocker)).extracting(n -> n.get("seq").asLong()).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+        assertThat(lostWrite.count()).isZero();
+        assertThat(lostQueue.count()).isZero();
+    }
+
+    @Test
+    void whileTheFileFailsOnlyWhatOverflowsTheQueueIsLostAndStoppingCountsWhatWaits(@TempDir Path dir) throws Exception {
+        Path blocker = dir.resolve("logs");
+        Files.writeString(blocker, "a file where the folder should be");
+        int accepted = 0;
+        try (EventLog log = log(blocker, LogsConfig.Rotation.DEFAULT, 100)) {
+            log.offer(new SimpleEvent(0));
+            awaitCondition(() -> log.problem() != null);
+            for (int i = 1; i < 1000; i++) if (log.offer(new SimpleEvent(i))) accepted++;
+            assertThat(lostQueue.count()).isEqualTo(999 - accepted);
+            // the queue holds its capacity (the first event may still be in it, or already waiting in the writer)
+            assertThat(accepted).isBetween(99, 100);
+            assertThat(lostWrite.count()).isZero();
+        } // closed while the folder still cannot be made
+        assertThat(lostWrite.count()).isEqualTo(accepted + 1);
+        assertThat(lostWrite.count() + lostQueue.count()).isEqualTo(1000);
+    }
+
+    /** Polls an observable condition of the writer (it retries on a timer). */
+    private static void awaitCondition(java.util.function.BooleanSupplier c) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("condition not reached in 10 s");
+            Thread.sleep(5);
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor.wireguard;
 
+import io.bpfwatch.testkit.Skip;
 import io.bpfwatch.cli.Commands;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.monitor.MonitorCatalog;
@@ -8,7 +9,6 @@ import io.bpfwatch.testkit.Connector;
 import io.bpfwatch.testkit.Prom;
 import io.bpfwatch.testkit.RequiresBpf;
 import io.bpfwatch.testkit.TestDaemon;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WireguardMonitorTest {
     @Test
     void withoutTheModuleItIsUnavailableAndTheOthersKeepWorking(@TempDir Path dir) throws Exception {
-        Assumptions.assumeFalse(Kernel.system().moduleLoaded("wireguard"),
+        Skip.unless(!Kernel.system().moduleLoaded("wireguard"),
                 "the wireguard module is loaded here; WireguardTunnelCheck (make test-vm) covers that case");
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
              TestDaemon d = new TestDaemon(dir, TestDaemon.yaml(dir, "  tcp: {}\n  wireguard: { interval: 1s }\n"))) {

@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * has them (make test-vm).
  */
 @RequiresBpf
-class FunctionAttachTest {
+class FunctionAttachCheck {
     private static final String FUNCTION = "tcp_v4_connect";
     // enum hit in attach.bpf.c
     private static final int KPROBE = 0, KRETPROBE = 1, FENTRY = 2, FEXIT = 3;
