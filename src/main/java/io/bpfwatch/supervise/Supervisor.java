@@ -176,6 +176,7 @@ public final class Supervisor implements AutoCloseable {
             s.attachPoints = List.of();
             transition(s, MonitorState.UNAVAILABLE);
             s.schedule(exec, reprobe, () -> attempt(s, false));
+            s.nextAttempt = Instant.now().plus(reprobe); // when the kernel is asked again
             publish();
             return;
         }

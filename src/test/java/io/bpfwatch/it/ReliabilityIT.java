@@ -107,7 +107,7 @@ class ReliabilityIT {
             signal(daemon, "HUP");
             Thread.sleep(50);
         }
-        Thread.sleep(2000);
+        awaitReloadsSettled(port);
         Map<String, Integer> before = resources(daemon.pid());
 
         long t0 = System.nanoTime();
@@ -134,7 +134,7 @@ class ReliabilityIT {
             assertThat(System.nanoTime()).as("the final reload happened").isLessThan(deadline);
             Thread.sleep(50);
         }
-        Thread.sleep(2000);
+        awaitReloadsSettled(port);
         Map<String, Integer> after = resources(daemon.pid());
         Prom m = new Prom(get(port, "/metrics").body());
         System.out.printf("reload storm: %d SIGHUPs in 30 s; reloads ok %.0f, refused %.0f; resources before %s after %s%n",
@@ -241,6 +241,24 @@ class ReliabilityIT {
         assertThat(lines.size()).isGreaterThanOrEqualTo(5000);
         for (String l : lines) JSON.readTree(l);
         assertThat(Files.readString(output)).contains("bpfwatch: stopped in ");
+    }
+
+    /**
+     * Until every queued SIGHUP has been handled (the reload counters stop moving across three
+     * scrapes) and the tcp monitor runs again: then threads and fds are what they will stay.
+     */
+    private static void awaitReloadsSettled(int port) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        double last = -1;
+        int same = 0;
+        while (same < 3) {
+            Prom m = new Prom(get(port, "/metrics").body());
+            double n = m.get("bpfwatch_config_reloads_total{result=\"success\"}") + m.get("bpfwatch_config_reloads_total{result=\"failure\"}");
+            same = n == last && m.get("bpfwatch_monitor_up{monitor=\"tcp\"}") == 1 ? same + 1 : 0;
+            last = n;
+            assertThat(System.nanoTime()).as("reloads settled within 30 s").isLessThan(deadline);
+            Thread.sleep(200);
+        }
     }
 
     /** Waits until the log folder's files hold at least {@code n} lines (the storm must still run). */

@@ -96,6 +96,16 @@ class TcpLoadTest {
         throw new AssertionError("other connections never paused long enough to compare the log with the counters");
     }
 
+    /**
+     * One connect from a new process, after everything before it: once its event is read, so is
+     * every record reserved in the ring before it (the ring is read in reservation order).
+     */
+    static void fence(TestDaemon d) throws Exception {
+        Process marker = Connector.run("connect", "127.0.0.1:" + closedPort());
+        marker.waitFor();
+        d.awaitEvents("tcp", marker.pid(), 1, java.time.Duration.ofSeconds(20));
+    }
+
     /** A port nothing listens on: connects are refused at once, without TIME_WAIT. */
     static int closedPort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
@@ -111,8 +121,7 @@ class TcpLoadTest {
             Path countFile = dir.resolve("attempts");
             Process storm = Connector.run("storm", "10", Integer.toString(closedPort()), countFile.toString());
             long attempts = Long.parseLong(Files.readString(countFile).trim());
-
-            Thread.sleep(200); // records of the last attempts are still in the ring
+            fence(d); // the storm's last records, still in the ring, are read
             Snapshot snap = stableSnapshot(d, storm.pid(), true);
             Prom m = snap.metrics();
             Count c = snap.count();
@@ -158,7 +167,7 @@ class TcpLoadTest {
             Process storm = Connector.run("storm", "3", Integer.toString(port), countFile.toString());
             rotator.join();
             long attempts = Long.parseLong(Files.readString(countFile).trim());
-            Thread.sleep(200);
+            fence(d);
             Snapshot snap = stableSnapshot(d, storm.pid(), false);
             Prom m = snap.metrics();
             Count c = snap.count();

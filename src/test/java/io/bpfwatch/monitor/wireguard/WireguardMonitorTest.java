@@ -34,7 +34,8 @@ class WireguardMonitorTest {
         Skip.unless(!Kernel.system().moduleLoaded("wireguard"),
                 "the wireguard module is loaded here; WireguardTunnelCheck (make test-vm) covers that case");
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             TestDaemon d = new TestDaemon(dir, TestDaemon.yaml(dir, "  tcp: {}\n  wireguard: { interval: 1s }\n"))) {
+             TestDaemon d = new TestDaemon(dir, TestDaemon.yaml(dir, "  tcp: {}\n  wireguard: { interval: 1s }\n"),
+                     io.bpfwatch.monitor.MonitorCatalog.builtin(), io.bpfwatch.supervise.Backoff.DEFAULT, Duration.ofMillis(300))) {
             assertThat(d.state("wireguard")).isEqualTo(MonitorState.UNAVAILABLE);
             assertThat(d.status("wireguard").lastError())
                     .isEqualTo("the wireguard module is not loaded (attached within seconds of `modprobe wireguard`)");
@@ -50,7 +51,12 @@ class WireguardMonitorTest {
             TestDaemon.await("the tcp monitor still logging", Duration.ofSeconds(10),
                     () -> d.metrics().get("bpfwatch_events_total{monitor=\"tcp\"}") >= 1);
             assertThat(d.state("tcp")).isEqualTo(MonitorState.RUNNING);
-            Thread.sleep(1500); // a re-probe or two later: still unavailable, never a failure
+            // two re-probes later: still unavailable, never a failure
+            for (int i = 0; i < 2; i++) {
+                java.time.Instant next = d.status("wireguard").nextAttempt();
+                assertThat(next).as("the next probe is scheduled").isNotNull();
+                TestDaemon.await("a re-probe", Duration.ofSeconds(10), () -> !next.equals(d.status("wireguard").nextAttempt()));
+            }
             assertThat(d.state("wireguard")).isEqualTo(MonitorState.UNAVAILABLE);
             assertThat(d.metrics().get("bpfwatch_monitor_restarts_total{monitor=\"wireguard\"}")).isZero();
         }
