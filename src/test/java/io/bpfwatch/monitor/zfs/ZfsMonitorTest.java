@@ -111,7 +111,7 @@ class ZfsMonitorTest {
             expect(lines.get(12), "destroy", "tank", "tank/old-fs");
 
             Prom after = d.metrics();
-            assertThat(delta(before, after, "snapshot", "ENOTTY")).isEqualTo(1);
+            assertThat(delta(before, after, "snapshot", "ENOTTY")).as("the client's and the marker's").isEqualTo(2);
             assertThat(delta(before, after, "destroy", "ENOTTY")).isEqualTo(4);
             assertThat(delta(before, after, "rollback", "ENOTTY")).isEqualTo(2);
             assertThat(delta(before, after, "rename", "ENOTTY")).isEqualTo(2);
