@@ -3,7 +3,11 @@ package io.bpfwatch.cli;
 import java.nio.file.Path;
 
 /** The command line: a command and its options (see {@link #USAGE}). */
-public record Args(String command, String config, Path logsDir) {
+public record Args(String command, String config, Path logsDir, java.util.List<String> rest) {
+    public Args(String command, String config, Path logsDir) {
+        this(command, config, logsDir, java.util.List.of());
+    }
+
     public static final String USAGE = """
             usage: bpfwatch COMMAND [OPTIONS]
 
@@ -12,6 +16,9 @@ public record Args(String command, String config, Path logsDir) {
               check   [--config FILE]                    validate the config; errors as FILE:LINE:COL: message
               probe   [--config FILE]                    what this kernel can run, monitor by monitor
               version                                    bpfwatch, libbpf and kernel versions
+              tail    [MONITOR...] [-f] [-n N] [--since 10m] [--where FIELD=VALUE ...] [--json]
+                      [--config FILE] [--logs-dir DIR]   the audit logs, readable: merged in time
+                                                         order, filtered, followed across rotations
 
             The config is FILE, else $BPFWATCH_CONFIG, else /etc/bpfwatch/bpfwatch.yaml.
             --logs-dir overrides logs.dir (make run uses ./var/log/bpfwatch).
@@ -30,6 +37,9 @@ public record Args(String command, String config, Path logsDir) {
             }
             case "run", "check", "probe", "version" -> {
                 // known
+            }
+            case "tail" -> {
+                return new Args("tail", null, null, java.util.List.of(argv).subList(1, argv.length));
             }
             default -> throw new UsageException("unknown command '" + command + "'");
         }

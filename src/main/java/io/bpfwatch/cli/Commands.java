@@ -33,6 +33,38 @@ public final class Commands {
         }
     }
 
+    /**
+     * bpfwatch tail: colour on a terminal unless NO_COLOR is set; Ctrl+C ends -f with status 0.
+     * Usage errors exit 2.
+     */
+    public static int tail(java.util.List<String> argv, MonitorCatalog catalog) {
+        Tail.Options o;
+        try {
+            o = Tail.parse(argv);
+        } catch (Args.UsageException e) {
+            System.err.println("bpfwatch: " + e.getMessage());
+            System.err.println("usage: bpfwatch " + Tail.USAGE);
+            return 2;
+        }
+        Path dir = Tail.logsDir(o, catalog, System.err);
+        if (dir == null) return 1;
+        boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> stop.set(true));
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> stop.set(true));
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            int status = Tail.run(o, dir, out, System.err, color, java.time.ZoneId.systemDefault(), stop::get);
+            out.flush();
+            return out.checkError() ? (stop.get() ? 0 : 1) : status;
+        } catch (java.io.IOException e) {
+            System.err.println("bpfwatch tail: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            return 0;
+        }
+    }
+
     public static int version(PrintStream out) {
         out.println("bpfwatch " + Version.get());
         out.println("libbpf " + Kernel.libbpfVersion());

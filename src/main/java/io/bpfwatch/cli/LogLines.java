@@ -1,0 +1,249 @@
+package io.bpfwatch.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * The log folder as {@code bpfwatch tail} reads it: each monitor's current file
+ * ({@code NAME.log}) and its rotated ones ({@code NAME.log.1}, {@code NAME.log.2.gz}, ...,
+ * the higher the number the older), read whole or from the end, and followed across
+ * rotations (the daemon's renames and logrotate's).
+ */
+final class LogLines {
+    private static final Pattern NAME = Pattern.compile("([a-z][a-z0-9_-]{0,31})\\.log(?:\\.([0-9]{1,6})(\\.gz)?)?");
+
+    /** One monitor's files, oldest first; the last is the current file (it may not exist yet). */
+    record Files_(String monitor, List<Path> files) {
+    }
+
+    private LogLines() {
+    }
+
+    /** The monitors with files in {@code dir} (all of them if {@code only} is empty), each with its files oldest first. */
+    static List<Files_> list(Path dir, List<String> only) throws IOException {
+        Map<String, TreeMap<Integer, Path>> byMonitor = new TreeMap<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                Matcher m = NAME.matcher(p.getFileName().toString());
+                if (!m.matches() || (!only.isEmpty() && !only.contains(m.group(1)))) continue;
+                int n = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+                byMonitor.computeIfAbsent(m.group(1), k -> new TreeMap<>(Comparator.reverseOrder())).put(n, p);
+            }
+        }
+        for (String m : only) byMonitor.computeIfAbsent(m, k -> new TreeMap<>(Comparator.reverseOrder()));
+        List<Files_> out = new ArrayList<>();
+        for (Map.Entry<String, TreeMap<Integer, Path>> e : byMonitor.entrySet()) {
+            List<Path> files = new ArrayList<>(e.getValue().values());
+            Path current = dir.resolve(e.getKey() + ".log");
+            files.remove(current);
+            files.add(current); // last, even before it exists
+            out.add(new Files_(e.getKey(), files));
+        }
+        return out;
+    }
+
+    /** Every whole line of a file (gzip'd or plain) to {@code sink}; a missing file has none. */
+    static void readAll(Path file, Consumer<String> sink) throws IOException {
+        readAll(file, Long.MAX_VALUE, sink);
+    }
+
+    /** The same, of the file's first {@code limit} bytes. */
+    static void readAll(Path file, long limit, Consumer<String> sink) throws IOException {
+        if (!Files.exists(file)) return;
+        try (InputStream raw = limited(Files.newInputStream(file), limit);
+             InputStream in = file.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
+             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
+            for (String l = r.readLine(); l != null; l = r.readLine()) sink.accept(l);
+        } catch (java.io.EOFException cutShort) {
+            // a gzip'd file still being written by the daemon's compressor: what was there
+        }
+    }
+
+    private static InputStream limited(InputStream in, long limit) {
+        if (limit == Long.MAX_VALUE) return in;
+        return new java.io.FilterInputStream(in) {
+            long left = limit;
+
+            @Override
+            public int read() throws IOException {
+                if (left <= 0) return -1;
+                int b = super.read();
+                if (b >= 0) left--;
+                return b;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (left <= 0) return -1;
+                int n = super.read(b, off, (int) Math.min(len, left));
+                if (n > 0) left -= n;
+                return n;
+            }
+        };
+    }
+
+    /**
+     * The last {@code n} whole lines of a plain file, reading back from its end in chunks (a
+     * 100 MiB log costs a few reads, not a scan); a line not yet ended is not one.
+     */
+    static List<String> last(Path file, int n) throws IOException {
+        return last(file, n, Long.MAX_VALUE);
+    }
+
+    /** The same, of the file's first {@code limit} bytes (where a follower took over). */
+    static List<String> last(Path file, int n, long limit) throws IOException {
+        if (n <= 0 || !Files.exists(file)) return List.of();
+        if (file.getFileName().toString().endsWith(".gz")) {
+            ArrayDeque<String> q = new ArrayDeque<>(n);
+            readAll(file, l -> {
+                if (q.size() == n) q.pollFirst();
+                q.addLast(l);
+            });
+            return new ArrayList<>(q);
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long end = Math.min(ch.size(), limit);
+            long pos = end;
+            byte[] acc = new byte[0];
+            int chunk = 64 << 10;
+            while (pos > 0) {
+                int len = (int) Math.min(chunk, pos);
+                pos -= len;
+                ByteBuffer b = ByteBuffer.allocate(len);
+                while (b.hasRemaining() && ch.read(b, pos + b.position()) > 0) {
+                    // until the chunk is read
+                }
+                byte[] joined = new byte[len + acc.length];
+                System.arraycopy(b.array(), 0, joined, 0, len);
+                System.arraycopy(acc, 0, joined, len, acc.length);
+                acc = joined;
+                if (newlines(acc) > n) break;
+            }
+            List<String> lines = new ArrayList<>();
+            int start = 0;
+            for (int i = 0; i < acc.length; i++) {
+                if (acc[i] == '\n') {
+                    lines.add(new String(acc, start, i - start, StandardCharsets.UTF_8));
+                    start = i + 1;
+                }
+            }
+            if (pos > 0 && !lines.isEmpty()) lines.remove(0); // began mid-line
+            return lines.size() <= n ? lines : new ArrayList<>(lines.subList(lines.size() - n, lines.size()));
+        }
+    }
+
+    private static int newlines(byte[] b) {
+        int c = 0;
+        for (byte x : b) if (x == '\n') c++;
+        return c;
+    }
+
+    /**
+     * A current file followed as it grows: whole lines only, and across a rotation (the path
+     * names another file, or the file shrank): the old file is read to its end first.
+     */
+    static final class Follower implements AutoCloseable {
+        private final Path path;
+        private FileChannel ch;
+        private Object key;
+        private long pos;
+        private final ByteBuffer buf = ByteBuffer.allocate(1 << 16);
+        private byte[] partial = new byte[0];
+
+        /** Starts at the current end of {@code path} (or at its start once it appears). */
+        Follower(Path path) throws IOException {
+            this(path, true);
+        }
+
+        /** {@code atEnd} false: from the start of the file as it is now. */
+        Follower(Path path, boolean atEnd) throws IOException {
+            this.path = path;
+            open(atEnd);
+        }
+
+        private void open(boolean atEnd) throws IOException {
+            if (!Files.exists(path)) return;
+            try {
+                ch = FileChannel.open(path, StandardOpenOption.READ);
+                key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+                pos = atEnd ? ch.size() : 0;
+            } catch (java.nio.file.NoSuchFileException gone) {
+                ch = null;
+            }
+        }
+
+        /** Where following starts in the current file: what lies before is history. */
+        long position() {
+            return ch == null ? 0 : pos;
+        }
+
+        /** Whole lines written since the last poll, in order. */
+        void poll(Consumer<String> sink) throws IOException {
+            if (ch == null) {
+                open(false);
+                if (ch == null) return;
+            }
+            drain(sink);
+            Object now;
+            try {
+                now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            } catch (java.nio.file.NoSuchFileException renamedAway) {
+                now = null;
+            }
+            boolean truncated = now != null && now.equals(key) && ch.size() < pos;
+            if (!key.equals(now) || truncated) {
+                drain(sink); // what the old file got before the rename
+                ch.close();
+                ch = null;
+                partial = new byte[0];
+                open(false);
+                if (ch != null) drain(sink);
+            }
+        }
+
+        private void drain(Consumer<String> sink) throws IOException {
+            while (true) {
+                buf.clear();
+                int n = ch.read(buf, pos);
+                if (n <= 0) return;
+                pos += n;
+                byte[] b = new byte[partial.length + n];
+                System.arraycopy(partial, 0, b, 0, partial.length);
+                System.arraycopy(buf.array(), 0, b, partial.length, n);
+                int start = 0;
+                for (int i = 0; i < b.length; i++) {
+                    if (b[i] == '\n') {
+                        sink.accept(new String(b, start, i - start, StandardCharsets.UTF_8));
+                        start = i + 1;
+                    }
+                }
+                partial = java.util.Arrays.copyOfRange(b, start, b.length);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (ch != null) ch.close();
+        }
+    }
+}
