@@ -213,11 +213,69 @@ final class LogLines {
             boolean truncated = now != null && now.equals(key) && ch.size() < pos;
             if (!key.equals(now) || truncated) {
                 drain(sink); // what the old file got before the rename
+                List<Path> between = truncated ? List.of() : rotatedSince(key, ch);
                 ch.close();
                 ch = null;
                 partial = new byte[0];
+                // rotated more than once since the last look: the files in between, oldest first
+                for (int i = between.size() - 1; i >= 0; i--) readAll(between.get(i), sink);
                 open(false);
                 if (ch != null) drain(sink);
+            }
+        }
+
+        /**
+         * The rotated files newer than the one just read ({@code old}, still open), newest first:
+         * those before it in NAME.log.1, NAME.log.2(.gz), ... It is found by its inode, or once
+         * gzip'd (a new file) by its size in the gzip trailer and its first line.
+         */
+        private List<Path> rotatedSince(Object oldKey, FileChannel old) throws IOException {
+            long size = old.size();
+            String first = firstLine(old);
+            String name = path.getFileName().toString();
+            List<Path> newer = new ArrayList<>();
+            for (int i = 1; i <= 1_000_000; i++) {
+                Path plain = path.resolveSibling(name + "." + i), gz = path.resolveSibling(name + "." + i + ".gz");
+                boolean plainThere = Files.exists(plain), gzThere = Files.exists(gz);
+                if (!plainThere && !gzThere) return List.of(); // not found: it is older than every file kept, or renamed otherwise
+                if (plainThere && oldKey.equals(key(plain))) return newer;
+                if (gzThere && sameAsGzip(gz, size, first)) return newer;
+                newer.add(plainThere ? plain : gz);
+            }
+            return List.of();
+        }
+
+        private static Object key(Path p) {
+            try {
+                return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+            } catch (IOException gone) {
+                return null;
+            }
+        }
+
+        private static String firstLine(FileChannel ch) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate(4096);
+            int n = ch.read(b, 0);
+            if (n <= 0) return "";
+            int end = 0;
+            while (end < n && b.get(end) != '\n') end++;
+            return new String(b.array(), 0, end, StandardCharsets.UTF_8);
+        }
+
+        private static boolean sameAsGzip(Path gz, long size, String first) {
+            try (FileChannel c = FileChannel.open(gz, StandardOpenOption.READ)) {
+                if (c.size() < 4) return false;
+                ByteBuffer t = ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                c.read(t, c.size() - 4);
+                if ((t.getInt(0) & 0xffffffffL) != (size & 0xffffffffL)) return false; // ISIZE: the size mod 2^32
+            } catch (IOException e) {
+                return false;
+            }
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(new GZIPInputStream(Files.newInputStream(gz)), StandardCharsets.UTF_8))) {
+                String l = r.readLine();
+                return l == null ? first.isEmpty() : l.equals(first) || first.length() >= 2048 && l.startsWith(first.substring(0, 2048));
+            } catch (IOException e) {
+                return false;
             }
         }
 

@@ -163,6 +163,46 @@ class TailTest {
         assertThat(lines).extracting(l -> l.replaceAll(".*\"pid\":([0-9]+).*", "$1")).containsExactly("101", "102", "103", "104", "7");
     }
 
+    @Test
+    void followingReadsEveryFileOfSeveralRotationsBetweenTwoLooks(@TempDir Path dir) throws Exception {
+        write(dir.resolve("tcp.log"), tcp(1, 80, false, ""));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread t = new Thread(() -> {
+            try {
+                Tail.run(opts("-f", "-n", "1", "--json"), dir, ps, ps, false, ZoneOffset.UTC, stop::get);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        t.start();
+        try {
+            awaitOutput(out, 1, t);
+            // as the daemon rotates with compression, three times within one poll: the newest archive
+            // stays plain (tcp.log.1), older ones are gzip'd and shifted
+            write(dir.resolve("tcp.log"), tcp(2, 82, false, ""));
+            for (int i = 3; i <= 5; i++) {
+                for (int k = 3; k >= 1; k--) {
+                    Path gz = dir.resolve("tcp.log." + k + ".gz");
+                    if (Files.exists(gz)) Files.move(gz, dir.resolve("tcp.log." + (k + 1) + ".gz"));
+                }
+                if (Files.exists(dir.resolve("tcp.log.1"))) {
+                    gzip(dir.resolve("tcp.log.2.gz"), Files.readAllLines(dir.resolve("tcp.log.1")).toArray(String[]::new));
+                    Files.delete(dir.resolve("tcp.log.1"));
+                }
+                Files.move(dir.resolve("tcp.log"), dir.resolve("tcp.log.1"));
+                write(dir.resolve("tcp.log"), tcp(i, 80 + i, false, ""));
+            }
+            awaitOutput(out, 5, t);
+        } finally {
+            stop.set(true);
+            t.join(5000);
+        }
+        List<String> lines = List.of(out.toString(StandardCharsets.UTF_8).split("\n"));
+        assertThat(lines).extracting(l -> l.replaceAll(".*\"pid\":([0-9]+).*", "$1")).containsExactly("101", "102", "103", "104", "105");
+    }
+
     private static void awaitOutput(ByteArrayOutputStream out, int lines, Thread t) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (out.toString(StandardCharsets.UTF_8).split("\n", -1).length - 1 < lines) {
