@@ -102,6 +102,13 @@ class TailTest {
     }
 
     @Test
+    void eventsOfEarlierDaysShowTheirDate(@TempDir Path dir) throws Exception {
+        Instant old = Instant.parse("2026-01-02T03:04:05.250Z");
+        write(dir.resolve("dns.log"), dns(0).replace(T0.toString(), old.toString()));
+        assertThat(run(dir, false).out()).singleElement().asString().startsWith("2026-01-02 03:04:05.250 dns ");
+    }
+
+    @Test
     void readableLinesPerMonitor(@TempDir Path dir) throws Exception {
         write(dir.resolve("tcp.log"), tcp(1, 4444, true, ",\"ppid\":1,\"pcomm\":\"systemd\",\"unit\":\"backup.service\"")
                 .replace("\"alert\"", "\"dns\":\"c2.example.net\",\"alert\""));
@@ -112,9 +119,11 @@ class TailTest {
         write(dir.resolve("opens.log"), "{\"time\":\"" + T0.plusSeconds(4) + "\",\"monitor\":\"opens\",\"event\":\"open\",\"pid\":5,\"uid\":1000,"
                 + "\"comm\":\"cat\",\"path\":\"/etc/sha\\u001b[2Jdow\",\"flags\":0}");
         List<String> out = run(dir, false, "--since", "2h").out();
-        String hms = String.format("%02d:%02d:%02d.000", T0.atZone(ZoneOffset.UTC).getHour(), T0.atZone(ZoneOffset.UTC).getMinute(),
-                T0.atZone(ZoneOffset.UTC).plusSeconds(1).getSecond());
-        assertThat(out.get(0)).startsWith(hms.substring(0, 6))
+        // the time alone for today's events, the date too for older ones (T0 is an hour ago: yesterday just after midnight)
+        java.time.ZonedDateTime first = T0.plusSeconds(1).atZone(ZoneOffset.UTC);
+        String hms = String.format("%02d:%02d:%02d.000", first.getHour(), first.getMinute(), first.getSecond());
+        String when = first.toLocalDate().equals(java.time.LocalDate.now(ZoneOffset.UTC)) ? hms : first.toLocalDate() + " " + hms;
+        assertThat(out.get(0)).startsWith(when + " ")
                 .contains("tcp           101 curl            [backup.service]  ALERT -> 192.0.2.10:4444 (c2.example.net) port:4444");
         assertThat(out.get(1)).contains("dns             7 resolved").contains("www.example.com A @127.0.0.53:53 -> NOERROR 1.25ms 192.0.2.10");
         assertThat(out.get(2)).contains("zfs             9 zfs").contains("DESTROY tank/home@monday EBUSY");
