@@ -43,6 +43,7 @@ public final class Main {
             case "probe" -> System.exit(Commands.probe(catalog, ConfigLoader.resolvePath(args.config()), args.config() != null, System.out));
             case "check" -> System.exit(Commands.check(ConfigLoader.resolvePath(args.config()), catalog, System.out, System.err));
             case "tail" -> System.exit(Commands.tail(args.rest(), catalog));
+            case "top" -> System.exit(Commands.top(args.rest(), catalog));
             default -> run(args, catalog, argv);
         }
     }

@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -128,6 +129,25 @@ public class HotPathBench {
     @Benchmark
     public int jsonLineTcpWithContext() throws IOException {
         return encode(tcpContextEvent);
+    }
+
+    private final io.bpfwatch.top.RecentActivity recent = new io.bpfwatch.top.RecentActivity();
+    private List<Event> written;
+    private final int[] writtenIdx = new int[1024];
+
+    /**
+     * What the writer adds per tcp event for bpfwatch top (a batch of 1024 written lines counted
+     * under one lock): the destination's text and the ranking's update.
+     */
+    @Benchmark
+    @OperationsPerInvocation(1024)
+    public io.bpfwatch.top.RecentActivity topTallyTcp() {
+        if (written == null) {
+            written = java.util.Collections.nCopies(1024, tcpContextEvent);
+            for (int i = 0; i < writtenIdx.length; i++) writtenIdx[i] = i;
+        }
+        recent.count(written, writtenIdx, writtenIdx.length);
+        return recent;
     }
 
     @Benchmark

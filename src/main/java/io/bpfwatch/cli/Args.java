@@ -19,6 +19,9 @@ public record Args(String command, String config, Path logsDir, java.util.List<S
               tail    [MONITOR...] [-f] [-n N] [--since 10m] [--where FIELD=VALUE ...] [--json]
                       [--config FILE] [--logs-dir DIR]   the audit logs, readable: merged in time
                                                          order, filtered, followed across rotations
+              top     [--interval 2s] [-n N] [--once] [--url URL] [--config FILE]
+                                                         the running daemon's last seconds: events/s,
+                                                         losses, top destinations, names, operations
 
             The config is FILE, else $BPFWATCH_CONFIG, else /etc/bpfwatch/bpfwatch.yaml.
             --logs-dir overrides logs.dir (make run uses ./var/log/bpfwatch).
@@ -38,8 +41,8 @@ public record Args(String command, String config, Path logsDir, java.util.List<S
             case "run", "check", "probe", "version" -> {
                 // known
             }
-            case "tail" -> {
-                return new Args("tail", null, null, java.util.List.of(argv).subList(1, argv.length));
+            case "tail", "top" -> {
+                return new Args(command, null, null, java.util.List.of(argv).subList(1, argv.length));
             }
             default -> throw new UsageException("unknown command '" + command + "'");
         }

@@ -65,6 +65,65 @@ public final class Commands {
         }
     }
 
+    /**
+     * bpfwatch top. On a terminal (stdin and stdout): the alternate screen, keys read unbuffered
+     * (stty), both restored on q, Ctrl+C and SIGTERM. Usage errors exit 2.
+     */
+    public static int top(java.util.List<String> argv, MonitorCatalog catalog) {
+        Top.Options o;
+        try {
+            o = Top.parse(argv);
+        } catch (Args.UsageException e) {
+            System.err.println("bpfwatch: " + e.getMessage());
+            System.err.println("usage: bpfwatch " + Top.USAGE);
+            return 2;
+        }
+        String base = Top.baseUrl(o, catalog, System.err);
+        if (base == null) return 1;
+        boolean screen = !o.once() && System.console() != null;
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> stop.set(true));
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> stop.set(true));
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, java.nio.charset.StandardCharsets.UTF_8);
+        String saved = screen ? stty("-g") : null;
+        try {
+            if (screen) {
+                if (saved != null) stty("-icanon", "-echo", "min", "1");
+                out.print("\u001b[?1049h\u001b[?25l");
+            }
+            return Top.run(o, new Top.Source(base, System.getenv("BPFWATCH_AUTH")), out, screen, screen ? System.in : null,
+                    java.time.ZoneId.systemDefault(), stop::get);
+        } catch (java.io.IOException e) {
+            System.err.println("bpfwatch top: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            return 0;
+        } finally {
+            if (screen) {
+                out.print("\u001b[?25h\u001b[?1049l");
+                out.flush();
+                if (saved != null) stty(saved);
+            }
+        }
+    }
+
+    /** Runs stty on the controlling terminal; its output, or null if it failed. */
+    private static String stty(String... args) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("stty"));
+        cmd.addAll(java.util.List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/tty")))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String s = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+            return p.waitFor() == 0 ? s : null;
+        } catch (java.io.IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
     public static int version(PrintStream out) {
         out.println("bpfwatch " + Version.get());
         out.println("libbpf " + Kernel.libbpfVersion());

@@ -157,7 +157,8 @@ final class ReadableLine {
         return visible(n.isValueNode() ? n.asText() : n.toString());
     }
 
-    private static String visible(String s) {
+    /** Control characters (hostile DNS names, process names) shown as \xNN. */
+    static String visible(String s) {
         StringBuilder sb = null;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -42,6 +42,18 @@ public abstract class Event {
     /** The event's kind within its monitor ("connect", "query", "snapshot", ...). */
     public abstract String event();
 
+    /**
+     * What {@code bpfwatch top} ranks of this event: it adds its keys ("destinations" ->
+     * "192.0.2.1:443") to {@code t}. Runs on the log writer's thread once the line is written.
+     */
+    public void tally(Tally t) {
+    }
+
+    /** Where an event adds what {@code bpfwatch top} ranks: a key of a category, with a weight. */
+    public interface Tally {
+        void add(String category, String key, long weight);
+    }
+
     /** Writes the monitor's own fields after the common ones. */
     public abstract void writeFields(JsonGenerator g) throws IOException;
 

@@ -88,4 +88,10 @@ public final class FieldsEvent extends Event {
             g.writeString(v.toString());
         }
     }
+
+    /** top: a custom monitor's events by name. */
+    @Override
+    public void tally(Tally t) {
+        t.add("events", event, 1);
+    }
 }

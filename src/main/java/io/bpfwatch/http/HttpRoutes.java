@@ -30,8 +30,10 @@ public class HttpRoutes {
         router.route().order(Integer.MIN_VALUE).handler(new BasicAuth(() -> daemon.config().http().basicAuth()));
         router.get("/").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; charset=utf-8")
                 .end("bpfwatch\n\n/metrics        Prometheus metrics\n/monitors       each monitor's state (JSON)\n"
+                        + "/top            the last seconds per monitor: events/s, losses, top keys (JSON; ?seconds=2&n=10)\n"
                         + "/health/live    200 while the event loops run\n/health/ready   200 once every enabled monitor is attached or known unavailable\n"));
         router.get("/monitors").handler(this::monitors);
+        router.get("/top").handler(this::top);
         router.get("/health/live").handler(ctx -> health(ctx, daemon.live(), "live"));
         router.get("/health/ready").handler(ctx -> health(ctx, daemon.ready(), "ready"));
     }
@@ -48,6 +50,35 @@ public class HttpRoutes {
         } catch (IOException e) {
             ctx.fail(e);
         }
+    }
+
+    private void top(RoutingContext ctx) {
+        int seconds, n;
+        try {
+            seconds = intParam(ctx, "seconds", 2, 1, io.bpfwatch.top.RecentActivity.MAX_WINDOW);
+            n = intParam(ctx, "n", 10, 1, io.bpfwatch.top.RecentActivity.KEYS);
+        } catch (IllegalArgumentException e) {
+            ctx.response().setStatusCode(400).putHeader("content-type", "text/plain; charset=utf-8").end(e.getMessage() + "\n");
+            return;
+        }
+        try {
+            ctx.response().putHeader("content-type", "application/json")
+                    .end(io.bpfwatch.top.TopJson.write(daemon.status(), seconds, n, System.currentTimeMillis()));
+        } catch (IOException e) {
+            ctx.fail(e);
+        }
+    }
+
+    private static int intParam(RoutingContext ctx, String name, int dflt, int min, int max) {
+        String v = ctx.request().getParam(name);
+        if (v == null) return dflt;
+        try {
+            int i = Integer.parseInt(v);
+            if (i >= min && i <= max) return i;
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException(name + " must be a whole number from " + min + " to " + max + ", not " + v);
     }
 
     public static String monitorsJson(Daemon d) throws IOException {
@@ -72,6 +103,7 @@ public class HttpRoutes {
                 g.writeStringField("last_error_at", s.lastErrorAt() == null ? null : s.lastErrorAt().toString());
                 g.writeStringField("next_attempt", s.nextAttempt() == null ? null : s.nextAttempt().toString());
                 g.writeNumberField("events", s.events());
+                g.writeNumberField("lost", s.lost());
                 g.writeStringField("log", s.log());
                 g.writeStringField("log_problem", s.logProblem());
                 g.writeNumberField("log_pending", s.logPending());

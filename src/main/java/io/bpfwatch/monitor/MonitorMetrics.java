@@ -27,6 +27,8 @@ public final class MonitorMetrics {
     private final AtomicReference<MonitorState> state = new AtomicReference<>(MonitorState.DISABLED);
     private final Meters meters;
     private final Map<String, Counter> byUnit = new ConcurrentHashMap<>();
+    /** The last seconds' events and top keys (bpfwatch top), filled by the monitor's log writer. */
+    public final io.bpfwatch.top.RecentActivity recent = new io.bpfwatch.top.RecentActivity();
 
     public MonitorMetrics(String monitor, Meters meters) {
         this.monitor = monitor;
@@ -80,6 +82,11 @@ public final class MonitorMetrics {
 
     public MonitorState state() {
         return state.get();
+    }
+
+    /** Events lost at every stage so far. */
+    public long lostTotal() {
+        return (long) (kernelLoss.read() + lostQueue.count() + lostWrite.count() + lostDecode.count());
     }
 
     /** Records the kernel could not queue (the object's bw_lost map). */

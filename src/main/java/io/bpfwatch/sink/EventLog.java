@@ -3,6 +3,7 @@ package io.bpfwatch.sink;
 import io.bpfwatch.config.LogsConfig;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.event.JsonLineEncoder;
+import io.bpfwatch.top.RecentActivity;
 import io.micrometer.core.instrument.Counter;
 import org.jboss.logging.Logger;
 
@@ -56,6 +57,7 @@ public final class EventLog implements AutoCloseable {
     private final Counter lostQueue;
     private final Counter lostWrite;
     private final LineFile file;
+    private final RecentActivity recent;
     private final Thread writer;
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong processed = new AtomicLong();
@@ -75,7 +77,13 @@ public final class EventLog implements AutoCloseable {
     private long nextRetry;
 
     public EventLog(String monitor, LogsConfig config, int capacity, Counter lostQueue, Counter lostWrite) {
+        this(monitor, config, capacity, lostQueue, lostWrite, null);
+    }
+
+    /** {@code recent}: where written events are ranked for bpfwatch top, or null. */
+    public EventLog(String monitor, LogsConfig config, int capacity, Counter lostQueue, Counter lostWrite, RecentActivity recent) {
         this.monitor = monitor;
+        this.recent = recent;
         this.file = new LineFile(monitor, config);
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.lostQueue = lostQueue;
@@ -309,6 +317,7 @@ public final class EventLog implements AutoCloseable {
         }
         int written = file.append(encoder.array(), lineEnds, n);
         linesWritten.addAndGet(written);
+        if (recent != null && written > 0) recent.count(batch, eventOfLine, written);
         if (written < n) {
             // the events from the first line not taken on wait (and are encoded again); of the
             // unencodable ones, those before it are counted now, the others when retried

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * One monitor as /monitors and STATUS= show it: its state and since when, its plan and attach
  * points, its last error, its events and its log ({@code logPending}: events accepted and not
- * yet written).
+ * yet written), its events lost at every stage, and its last seconds for bpfwatch top.
  */
 public record MonitorStatus(
         String name,
@@ -24,5 +24,7 @@ public record MonitorStatus(
         long events,
         String log,
         String logProblem,
-        long logPending) {
+        long logPending,
+        long lost,
+        io.bpfwatch.top.RecentActivity recent) {
 }

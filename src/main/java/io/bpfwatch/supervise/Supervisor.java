@@ -183,7 +183,7 @@ public final class Supervisor implements AutoCloseable {
         Plan plan = ((Availability.Supported) a).plan();
         transition(s, MonitorState.STARTING);
         publish();
-        if (s.log == null) s.log = new EventLog(s.name, logs, queueCapacity, s.health.lostQueue, s.health.lostWrite);
+        if (s.log == null) s.log = new EventLog(s.name, logs, queueCapacity, s.health.lostQueue, s.health.lostWrite, s.health.recent);
         Monitor m;
         try {
             ContextSpec cs = s.config.context();
@@ -361,7 +361,7 @@ public final class Supervisor implements AutoCloseable {
         MonitorStatus status() {
             return new MonitorStatus(name, kind, state, since, (long) health.restarts.count(), strategy, attachPoints, lastError,
                     lastErrorAt, nextAttempt, (long) health.events.count(), log == null ? null : log.path().toString(),
-                    log == null ? null : log.problem(), log == null ? 0 : log.pending());
+                    log == null ? null : log.problem(), log == null ? 0 : log.pending(), health.lostTotal(), health.recent);
         }
     }
 

@@ -122,4 +122,14 @@ public final class DnsEvent extends Event {
             g.writeString(problem);
         }
     }
+
+    /** top: the names asked ("example.com A") and those that failed ("example.com A NXDOMAIN", "... timeout"). */
+    @Override
+    public void tally(Tally t) {
+        if (kind == Kind.CONNECT || qname == null) return;
+        String name = qname + " " + (qtype < 0 ? "?" : DnsCodes.typeName(qtype));
+        t.add("names", name, 1);
+        if (kind == Kind.TIMEOUT || kind == Kind.UNANSWERED) t.add("failures", name + " " + kind.label, 1);
+        else if (rcode > 0) t.add("failures", name + " " + DnsCodes.rcodeName(rcode), 1);
+    }
 }

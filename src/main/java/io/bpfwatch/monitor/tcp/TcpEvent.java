@@ -77,4 +77,18 @@ public final class TcpEvent extends Event {
         for (String r : rules) g.writeString(r);
         g.writeEndArray();
     }
+
+    /** top: destinations ("name 192.0.2.1:443", "[2001:db8::1]:443") and alerting processes. */
+    @Override
+    public void tally(Tally t) {
+        String a = daddr();
+        String dest = (ipv6 ? "[" + a + "]" : a) + ":" + dport;
+        t.add("destinations", dns == null ? dest : dns + " " + dest, 1);
+        if (!rules.isEmpty()) t.add("alerting", who(), 1);
+    }
+
+    private String who() {
+        String unit = context == null ? null : context.unit;
+        return comm + "[" + pid + "]" + (unit == null ? "" : " " + unit) + " " + String.join(",", rules);
+    }
 }

@@ -55,4 +55,10 @@ public final class HandshakeEvent extends Event {
             g.writeNumberField("retries", attempts);
         }
     }
+
+    /** top: handshakes by interface and peer. */
+    @Override
+    public void tally(Tally t) {
+        t.add("handshakes", iface + " " + peer, 1);
+    }
 }

@@ -57,4 +57,10 @@ public final class SummaryEvent extends Event {
         if (Double.isNaN(nanos)) g.writeNullField(field);
         else g.writeNumberField(field, Math.round(nanos) / 1000.0);
     }
+
+    /** top: packets by interface and peer. */
+    @Override
+    public void tally(Tally t) {
+        t.add("packets", delta.iface() + " " + delta.peer(), delta.sentPackets() + delta.receivedPackets());
+    }
 }

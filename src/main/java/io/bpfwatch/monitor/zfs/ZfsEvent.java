@@ -83,4 +83,10 @@ public final class ZfsEvent extends Event {
         g.writeBooleanField("truncated", truncated);
         if (decodeError != null) g.writeStringField("decode_error", decodeError);
     }
+
+    /** top: operations by action and result ("destroy ok", "rollback EBUSY"). */
+    @Override
+    public void tally(Tally t) {
+        t.add("operations", action.action + " " + result, 1);
+    }
 }
