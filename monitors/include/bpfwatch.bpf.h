@@ -88,6 +88,65 @@ int bw_exec(struct trace_event_raw_sched_process_exec *ctx)
 	return 0;
 }
 
+/*
+ * Every cgroup v2 made while the object is loaded, by id: a short job's cgroup (systemd-run,
+ * a cron job's scope) is often gone by the time its events are read, and with it the
+ * directory the daemon would find its path in. LRU: ids are never reused, old ones go first.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 2048);
+	__type(key, __u64);
+	__type(value, struct bw_cgroup);
+} bw_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_cgroup);
+} bw_cgroup_scratch SEC(".maps");
+
+/* Just the members read here, relocated against the running kernel's BTF (CO-RE). */
+struct kernfs_node___bw {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup_root___bw {
+	int hierarchy_id;
+} __attribute__((preserve_access_index));
+
+struct cgroup___bw {
+	struct kernfs_node___bw *kn;
+	struct cgroup_root___bw *root;
+} __attribute__((preserve_access_index));
+
+/*
+ * Attached only when the daemon wants cgroups (BW_CTX_CGROUP): one map update per mkdir. The
+ * hook's arguments are the new cgroup and its path from the hierarchy's root.
+ */
+SEC("tp_btf/cgroup_mkdir")
+int bw_cgroup_mkdir(__u64 *ctx)
+{
+	struct cgroup___bw *cgrp = (void *)ctx[0];
+	const char *path = (const char *)ctx[1];
+	__u32 zero = 0;
+	struct bw_cgroup *x = bpf_map_lookup_elem(&bw_cgroup_scratch, &zero);
+	__u64 id;
+	long n;
+
+	/* cgroup v1 hierarchies have ids from 1; their cgroups are not what events carry */
+	if (!x || BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	n = bpf_probe_read_kernel_str(x->path, sizeof(x->path), path);
+	/* a path that filled the buffer may have been cut: the daemon walks cgroupfs for it */
+	if (n <= 1 || n >= (long)sizeof(x->path))
+		return 0;
+	bpf_map_update_elem(&bw_cgroups, &id, x, BPF_ANY);
+	return 0;
+}
+
 static __always_inline void bw_count_lost(void)
 {
 	__u32 zero = 0;

@@ -38,4 +38,10 @@ struct bw_exe {
 	char path[BW_EXE_LEN]; /* the path execve was given (the kernel's bprm filename) */
 };
 
+/* The path of a cgroup v2 made while the object was loaded, by id (BW_CTX_CGROUP). */
+#define BW_CGROUP_LEN 256
+struct bw_cgroup {
+	char path[BW_CGROUP_LEN]; /* from the hierarchy's root: "/system.slice/x.service" */
+};
+
 #endif /* BPFWATCH_H */

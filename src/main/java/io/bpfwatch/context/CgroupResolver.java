@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 
 /**
@@ -39,6 +40,8 @@ public final class CgroupResolver {
     /** Cached for an id a walk proved gone; no path looks like it (paths start with '/'). */
     private static final String GONE = "gone";
     private static final long NO_MARK = 0;
+    /** The id (inode) of the cgroup v2 hierarchy's root directory. */
+    static final long ROOT_ID = 1;
 
     private final Path root; // null: there is no cgroup2 here and every answer is null
     private final LongLru cache;
@@ -55,6 +58,8 @@ public final class CgroupResolver {
     private boolean lastScanWhole;
     private volatile long scans;
     private volatile long unresolved;
+    private volatile long fromKernel;
+    private final boolean rootIsHierarchyRoot;
     private long wanted;
     private String wantedPath;
 
@@ -73,6 +78,7 @@ public final class CgroupResolver {
         this.minScanInterval = minScanInterval.toNanos();
         this.clock = clock;
         this.exactLinkCounts = root != null && isCgroup2(root);
+        this.rootIsHierarchyRoot = root != null && inode(root) == ROOT_ID;
     }
 
     /**
@@ -155,15 +161,48 @@ public final class CgroupResolver {
      * may not start yet.
      */
     public synchronized String path(long id, long eventMonotonicNanos) {
+        return path(id, eventMonotonicNanos, null);
+    }
+
+    /**
+     * As {@link #path(long, long)}, asking {@code made} (the kernel's record of cgroups made
+     * since a monitor attached, by id) before walking the tree: a cgroup already removed is
+     * found there. Its paths are from the hierarchy's root, so it is asked only when the mount
+     * is that root ({@link #kernelPathsApply}).
+     */
+    public synchronized String path(long id, long eventMonotonicNanos, LongFunction<String> made) {
         String cached = cache.get(id);
         if (cached != null && cached != GONE) return cached;
-        if (cached != null || root == null) return nothing();
+        if (root == null) return nothing();
+        if (made != null && rootIsHierarchyRoot) {
+            String p = made.apply(id);
+            if (p != null) {
+                fromKernel++;
+                remember(id, p, NO_MARK);
+                return p;
+            }
+        }
+        if (cached != null) return nothing();
         if (scans > 0 && lastScanWhole && lastScanStart - eventMonotonicNanos > 0) return gone(id);
         long now = clock.getAsLong();
         if (scans > 0 && now - lastScanStart < minScanInterval) return nothing();
         String found = scan(id, now);
         if (found != null) return found;
         return now - eventMonotonicNanos > 0 ? gone(id) : nothing();
+    }
+
+    /**
+     * Whether this mount shows the whole cgroup v2 hierarchy (its root is the hierarchy's root,
+     * id 1), so paths the kernel reports from that root are paths here; not so inside a cgroup
+     * namespace, whose mount shows a subtree.
+     */
+    public boolean kernelPathsApply() {
+        return rootIsHierarchyRoot;
+    }
+
+    /** Paths found in the kernel's record of cgroups made (cgroups gone from the tree, mostly). */
+    public long fromKernel() {
+        return fromKernel;
     }
 
     /** Walks of the tree so far. */
@@ -246,6 +285,14 @@ public final class CgroupResolver {
             return null;
         }
         return out;
+    }
+
+    private static long inode(Path dir) {
+        try {
+            return (Long) Files.getAttribute(dir, "unix:ino");
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     private static int links(Path dir) {

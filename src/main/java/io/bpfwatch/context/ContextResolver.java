@@ -27,6 +27,7 @@ public final class ContextResolver {
     private final boolean parent, exe, cgroup, cgroupDerived;
     private final CgroupResolver cgroups;
     private final ExeResolver exes;
+    private final CgroupMap made = new CgroupMap();
     private final Entry[] cache = new Entry[SLOTS];
     private final byte[] scratch = new byte[COMM_LEN];
 
@@ -59,6 +60,16 @@ public final class ContextResolver {
     /** The loaded object's exe map ({@code bw_exe}), or null when it closes. */
     public void bindExeMap(BpfMap map) {
         exes.bind(map);
+    }
+
+    /** Whether the spec needs events' cgroups (cgroup, unit or container). */
+    public boolean wantsCgroups() {
+        return cgroup || cgroupDerived;
+    }
+
+    /** The loaded object's cgroup map ({@code bw_cgroups}), or null when it closes. */
+    public void bindCgroupMap(BpfMap map) {
+        made.bind(map);
     }
 
     /** The context of the record at {@code off}, or null if the spec asks for none or the record has no process. */
@@ -97,7 +108,7 @@ public final class ContextResolver {
         }
         String path = null, unit = null, container = null, pod = null;
         if (cgroupId != 0) {
-            path = cgroups.path(cgroupId, b.getLong(off + TS_NS));
+            path = cgroups.path(cgroupId, b.getLong(off + TS_NS), made::path);
             if (path == null) {
                 incomplete = true;
             } else if (cgroupDerived) {

@@ -33,9 +33,11 @@ public final class BpfMonitor<R> implements Monitor {
     private static final Logger LOG = Logger.getLogger(BpfMonitor.class);
     private static final int WAKEUP_BYTES = 256 << 10;
     public static final String RING = "events", LOST = "bw_lost", IDLE_FLAG = "bw_reader", WAKEUP = "bw_wakeup_bytes",
-            CONTEXT = "bw_context", EXE_MAP = "bw_exe", EXEC = "bw_exec";
+            CONTEXT = "bw_context", EXE_MAP = "bw_exe", EXEC = "bw_exec", CGROUP_MAP = "bw_cgroups", CGROUP_MKDIR = "bw_cgroup_mkdir";
     /** Fills bw_exe at every execve, for the exe of processes that have exited by the time their event is read. */
     static final Attach.Tracepoint EXEC_TRACEPOINT = new Attach.Tracepoint(EXEC, "sched", "sched_process_exec");
+    /** Fills bw_cgroups at every cgroup v2 mkdir, for the path of cgroups removed by the time their events are read. */
+    static final Attach.BySection MKDIR_TRACEPOINT = new Attach.BySection(CGROUP_MKDIR, "tp_btf/cgroup_mkdir");
 
     private final MonitorConfig config;
     private final BpfObjects.Source source;
@@ -81,13 +83,20 @@ public final class BpfMonitor<R> implements Monitor {
             boolean exe = process != null && process.spec().has(ContextField.EXE) && object.hasMap(EXE_MAP)
                     && context.kernel().missingTracepoint("sched", "sched_process_exec").isEmpty();
             if (exe) planned.add(EXEC);
+            boolean cgroups = process != null && process.wantsCgroups() && context.host() != null
+                    && context.host().cgroups().kernelPathsApply() && object.hasMap(CGROUP_MAP) && context.kernel().hasVmlinuxBtf()
+                    && context.kernel().missingTracepoint("cgroup", "cgroup_mkdir").isEmpty();
+            if (cgroups) planned.add(CGROUP_MKDIR);
             for (BpfProgram p : object.programs()) p.setAutoload(planned.contains(p.name()));
             if (object.hasConstant(CONTEXT)) {
                 object.setConstant(CONTEXT, (process != null ? process.kernelBits() : 0) | logic.kernelContext());
             }
             logic.configure(object);
             object.load();
-            if (process != null) process.bindExeMap(exe ? object.map(EXE_MAP) : null);
+            if (process != null) {
+                process.bindExeMap(exe ? object.map(EXE_MAP) : null);
+                process.bindCgroupMap(cgroups ? object.map(CGROUP_MAP) : null);
+            }
             if (object.hasMap(LOST)) attachCounter(LOST, context.health().kernelLoss());
             for (Map.Entry<String, KernelCounter> c : logic.kernelCounters().entrySet()) attachCounter(c.getKey(), c.getValue());
             List<RingPoller.Ring> polled = new ArrayList<>();
@@ -105,6 +114,7 @@ public final class BpfMonitor<R> implements Monitor {
             logic.loaded(object);
             for (Attach a : plan.attachments()) links.add(a.attach(object.program(a.program())));
             if (exe) links.add(EXEC_TRACEPOINT.attach(object.program(EXEC)));
+            if (cgroups) links.add(MKDIR_TRACEPOINT.attach(object.program(CGROUP_MKDIR)));
             if (poller != null) poller.start("bpfwatch-" + name() + "-reader", onFailure);
         } catch (BpfException | IOException | RuntimeException | Error e) {
             stop();
@@ -172,7 +182,10 @@ public final class BpfMonitor<R> implements Monitor {
         counters.clear();
         decoders.clear();
         if (poller != null) poller.close();
-        if (context.process() != null) context.process().bindExeMap(null);
+        if (context.process() != null) {
+            context.process().bindExeMap(null);
+            context.process().bindCgroupMap(null);
+        }
         if (object != null) object.close();
         poller = null;
         object = null;

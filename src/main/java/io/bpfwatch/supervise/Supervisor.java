@@ -84,6 +84,9 @@ public final class Supervisor implements AutoCloseable {
                 .description("Walks of the cgroup filesystem to name a cgroup id not seen before").register(registry);
         FunctionCounter.builder("bpfwatch.context.cgroup.unresolved", host.cgroups(), CgroupResolver::unresolved)
                 .description("Cgroup ids that could not be named (the cgroup was gone, or asked for again too soon)").register(registry);
+        FunctionCounter.builder("bpfwatch.context.cgroup.recorded", host.cgroups(), CgroupResolver::fromKernel)
+                .description("Cgroup ids named from the kernel's record of cgroups made while monitors ran (gone from the cgroup filesystem when asked)")
+                .register(registry);
         Gauge.builder("bpfwatch.dns.names", host.names(), DnsNames::size)
                 .description("Addresses the dns monitor's answers named, kept to name the tcp monitor's connections").register(registry);
         this.exec = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -37,6 +37,7 @@ class StructLayoutTest {
                         "cgroup_id", EventHeader.CGROUP_ID, "start_ns", EventHeader.START_NS, "ppid", EventHeader.PPID,
                         "netns", EventHeader.NETNS, "pcomm", EventHeader.PCOMM),
                 row("tcp", "bw_exe", ExeResolver.VALUE_SIZE, "start_ns", ExeResolver.START, "path", ExeResolver.PATH),
+                row("tcp", "bw_cgroup", io.bpfwatch.context.CgroupMap.VALUE_SIZE, "path", io.bpfwatch.context.CgroupMap.PATH),
                 row("tcp", "tcp_event", TcpDecoder.SIZE, "h", 0, "family", TcpDecoder.FAMILY, "sport", TcpDecoder.SPORT,
                         "dport", TcpDecoder.DPORT, "trigger", TcpDecoder.TRIGGER, "saddr", TcpDecoder.SADDR, "daddr", TcpDecoder.DADDR),
                 row("dns", "dns_event", DnsDecoder.SIZE, "h", 0, "conn", DnsDecoder.CONN, "stream_off", DnsDecoder.STREAM_OFF,
