@@ -23,7 +23,13 @@ import java.util.concurrent.locks.LockSupport;
 public final class DnsNames {
     public static final long MIN_TTL_NANOS = 60_000_000_000L, MAX_TTL_NANOS = 86_400_000_000_000L;
     public static final int DEFAULT_MAX_ENTRIES = 65536;
-    private static final long MAX_WAIT_NANOS = 50_000_000L;
+    /**
+     * The longest the tcp reader waits for the dns reader. 50 ms was too short for a cold
+     * daemon on a slow machine (the dns reader's first records, still interpreted, in an
+     * emulated VM); 200 ms of a stalled tcp reader fills its 2 MiB ring only above ~85k
+     * connects/s, and happens only while the dns reader is that far behind.
+     */
+    private static final long MAX_WAIT_NANOS = 200_000_000L;
 
     /** The dns monitor's ring: how far it has been read. */
     public interface Fence {
@@ -107,7 +113,7 @@ public final class DnsNames {
         /**
          * The name for a connection made at kernel time {@code ts} (CLOCK_MONOTONIC, as
          * System.nanoTime()): if it is not known yet and the dns monitor may still hold an
-         * answer from before {@code ts}, waits for it (at most 50 ms).
+         * answer from before {@code ts}, waits for it (at most 200 ms).
          */
         public String lookup(int netns, byte[] addr, int off, int len, long ts) {
             Fence f = fence;

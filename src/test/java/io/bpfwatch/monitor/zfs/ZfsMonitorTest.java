@@ -216,9 +216,9 @@ class ZfsMonitorTest {
         Path dev = dir.resolve("zfs-later");
         try (TestDaemon d = new TestDaemon(dir, config(dir, dev))) {
             assertThat(d.state("zfs")).isEqualTo(MonitorState.RUNNING);
-            // the plan's tracepoints, then the exec tracepoint that names the exe of short-lived processes
+            // the plan's tracepoints, then those that name the exe of short-lived processes and the cgroups of short jobs
             assertThat(d.status("zfs").attachPoints()).containsExactly("tracepoint/syscalls/sys_enter_ioctl", "tracepoint/syscalls/sys_exit_ioctl",
-                    "tracepoint/sched/sched_process_exec");
+                    "tracepoint/sched/sched_process_exec", "tp_btf/cgroup_mkdir");
             assertThat(d.metrics().get("bpfwatch_zfs_device_present")).isZero();
 
             standIn(dir, "zfs-later");
