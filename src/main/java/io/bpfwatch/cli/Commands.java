@@ -108,7 +108,7 @@ public final class Commands {
     }
 
     /** Runs stty on the controlling terminal; its output, or null if it failed. */
-    private static String stty(String... args) {
+    static String stty(String... args) {
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("stty"));
         cmd.addAll(java.util.List.of(args));
         try {

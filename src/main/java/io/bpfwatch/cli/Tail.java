@@ -104,7 +104,7 @@ public final class Tail {
         return new Options(List.copyOf(monitors), follow, lines, since, List.copyOf(where), json, config, logsDir);
     }
 
-    private static String next(List<String> argv, int i, String name, String what) throws Args.UsageException {
+    static String next(List<String> argv, int i, String name, String what) throws Args.UsageException {
         if (i >= argv.size()) throw new Args.UsageException(name + " needs " + what);
         return argv.get(i);
     }

@@ -58,14 +58,14 @@ public final class Top {
             }
             switch (name) {
                 case "--interval", "-d" -> {
-                    value = value != null ? value : next(argv, ++i, name, "a duration like 2s");
+                    value = value != null ? value : Tail.next(argv, ++i, name, "a duration like 2s");
                     interval = Tail.duration(value);
                     if (interval.toMillis() < 1000 || interval.toMillis() > MAX_SECONDS * 1000L || interval.toMillis() % 1000 != 0) {
                         throw new Args.UsageException(name + " needs whole seconds from 1s to " + MAX_SECONDS + "s, not '" + value + "'");
                     }
                 }
                 case "-n" -> {
-                    value = value != null ? value : next(argv, ++i, name, "a number");
+                    value = value != null ? value : Tail.next(argv, ++i, name, "a number");
                     try {
                         entries = Integer.parseInt(value);
                     } catch (NumberFormatException e) {
@@ -76,17 +76,12 @@ public final class Top {
                     }
                 }
                 case "--once" -> once = true;
-                case "--url" -> url = value != null ? value : next(argv, ++i, name, "a URL like http://127.0.0.1:9476");
-                case "--config", "-c" -> config = value != null ? value : next(argv, ++i, name, "a file");
+                case "--url" -> url = value != null ? value : Tail.next(argv, ++i, name, "a URL like http://127.0.0.1:9476");
+                case "--config", "-c" -> config = value != null ? value : Tail.next(argv, ++i, name, "a file");
                 default -> throw new Args.UsageException("unknown option '" + a + "' for top");
             }
         }
         return new Options(interval, entries, once, url, config);
-    }
-
-    private static String next(List<String> argv, int i, String name, String what) throws Args.UsageException {
-        if (i >= argv.size()) throw new Args.UsageException(name + " needs " + what);
-        return argv.get(i);
     }
 
     /** The daemon's address: --url, else the config's http.listen (a wildcard address as loopback). */
@@ -186,17 +181,12 @@ public final class Top {
         } catch (NumberFormatException e) {
             // ask the terminal
         }
+        String size = Commands.stty("size");
+        String[] rc = size == null ? new String[0] : size.split("\\s+");
         try {
-            Process p = new ProcessBuilder("stty", "size").redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/tty")))
-                    .redirectErrorStream(true).start();
-            String s = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
-            p.waitFor();
-            String[] rc = s.split("\\s+");
             if (rc.length == 2) return Integer.parseInt(rc[1]);
-        } catch (IOException | NumberFormatException e) {
+        } catch (NumberFormatException e) {
             // the default
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
         return 100;
     }

@@ -14,7 +14,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -45,10 +44,7 @@ class TopIT {
     }
 
     private Path daemon(Path dir, int port) throws Exception {
-        Path config = dir.resolve("bpfwatch.yaml");
-        Files.writeString(config, "http:\n  listen: 127.0.0.1:" + port + "\nlogs:\n  dir: " + dir.resolve("logs")
-                + "\nmonitors:\n  tcp: { alert: { ports: [4444] } }\n");
-        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r-----"));
+        Path config = DaemonIT.config(dir, port, "  tcp: { alert: { ports: [4444] } }\n");
         Path output = dir.resolve("daemon.out");
         Process p = new ProcessBuilder(launcher(), "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
