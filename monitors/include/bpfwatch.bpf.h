@@ -107,6 +107,14 @@ struct {
 	__type(value, struct bw_cgroup);
 } bw_cgroup_scratch SEC(".maps");
 
+/*
+ * The id of the cgroup the daemon's cgroup2 mount shows as "/": 1, the hierarchy's root, unless
+ * the daemon runs in a cgroup namespace (a container) or is shown a subtree. Set at load.
+ */
+const volatile __u64 bw_cgroup_root = 1;
+/* How far up from a new cgroup its way to bw_cgroup_root is looked for. */
+#define BW_CGROUP_DEPTH 32
+
 /* Just the members read here, relocated against the running kernel's BTF (CO-RE). */
 struct kernfs_node___bw {
 	__u64 id;
@@ -116,21 +124,32 @@ struct cgroup_root___bw {
 	int hierarchy_id;
 } __attribute__((preserve_access_index));
 
+struct cgroup___bw;
+
+struct cgroup_subsys_state___bw {
+	struct cgroup___bw *cgroup;
+	struct cgroup_subsys_state___bw *parent;
+} __attribute__((preserve_access_index));
+
 struct cgroup___bw {
+	struct cgroup_subsys_state___bw self;
 	struct kernfs_node___bw *kn;
 	struct cgroup_root___bw *root;
 } __attribute__((preserve_access_index));
 
 /*
  * Attached only when the daemon wants cgroups (BW_CTX_CGROUP): one map update per mkdir. The
- * hook's arguments are the new cgroup and its path from the hierarchy's root.
+ * hook's arguments are the new cgroup and its path from the hierarchy's root; the daemon sees
+ * the part of it below bw_cgroup_root, so the walk up to that cgroup counts how many of the
+ * path's components that is. A cgroup outside the daemon's view is not recorded.
  */
 SEC("tp_btf/cgroup_mkdir")
 int bw_cgroup_mkdir(__u64 *ctx)
 {
 	struct cgroup___bw *cgrp = (void *)ctx[0];
 	const char *path = (const char *)ctx[1];
-	__u32 zero = 0;
+	struct cgroup_subsys_state___bw *css;
+	__u32 zero = 0, depth;
 	struct bw_cgroup *x = bpf_map_lookup_elem(&bw_cgroup_scratch, &zero);
 	__u64 id;
 	long n;
@@ -138,6 +157,15 @@ int bw_cgroup_mkdir(__u64 *ctx)
 	/* cgroup v1 hierarchies have ids from 1; their cgroups are not what events carry */
 	if (!x || BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return 0;
+	css = BPF_CORE_READ(cgrp, self.parent);
+	for (depth = 1; depth <= BW_CGROUP_DEPTH && css; depth++) {
+		if (BPF_CORE_READ(css, cgroup, kn, id) == bw_cgroup_root)
+			break;
+		css = BPF_CORE_READ(css, parent);
+	}
+	if (!css || depth > BW_CGROUP_DEPTH)
+		return 0;
+	x->depth = depth;
 	id = BPF_CORE_READ(cgrp, kn, id);
 	n = bpf_probe_read_kernel_str(x->path, sizeof(x->path), path);
 	/* a path that filled the buffer may have been cut: the daemon walks cgroupfs for it */

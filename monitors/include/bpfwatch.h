@@ -41,7 +41,8 @@ struct bw_exe {
 /* The path of a cgroup v2 made while the object was loaded, by id (BW_CTX_CGROUP). */
 #define BW_CGROUP_LEN 256
 struct bw_cgroup {
-	char path[BW_CGROUP_LEN]; /* from the hierarchy's root: "/system.slice/x.service" */
+	char path[BW_CGROUP_LEN]; /* from the hierarchy's root: "/machine.slice/m.scope/payload/system.slice/x.service" */
+	__u32 depth; /* how many of its last components lie below bw_cgroup_root: the path the daemon sees */
 };
 
 #endif /* BPFWATCH_H */

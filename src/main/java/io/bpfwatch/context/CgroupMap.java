@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class CgroupMap {
     /** struct bw_cgroup (monitors/include/bpfwatch.h). */
-    public static final int PATH = 0, PATH_LEN = 256, VALUE_SIZE = PATH + PATH_LEN;
+    public static final int PATH = 0, PATH_LEN = 256, DEPTH = PATH + PATH_LEN, VALUE_SIZE = DEPTH + 4;
 
     private BpfMap map;
     private Memory key;
@@ -28,7 +28,7 @@ public final class CgroupMap {
         }
     }
 
-    /** The path the kernel saw the cgroup made with, or null. */
+    /** The path of the cgroup as the daemon's cgroup2 mount shows it, or null. */
     String path(long id) {
         if (map == null) return null;
         key.setLong(0, id);
@@ -37,10 +37,24 @@ public final class CgroupMap {
         } catch (BpfException e) {
             return null;
         }
-        byte[] b = value.getByteArray(PATH, PATH_LEN);
+        return below(value.getByteArray(PATH, PATH_LEN), value.getInt(DEPTH));
+    }
+
+    /**
+     * The last {@code depth} components of the NUL-terminated path in {@code b} (the kernel's,
+     * from the hierarchy's root), as a path from "/": what lies below the mount's root cgroup.
+     */
+    static String below(byte[] b, int depth) {
         int n = 0;
         while (n < b.length && b[n] != 0) n++;
-        if (n == 0 || n == b.length || b[0] != '/') return null;
-        return new String(b, 0, n, StandardCharsets.UTF_8);
+        if (n == 0 || n == b.length || b[0] != '/' || depth <= 0) return null;
+        int from = n;
+        for (int seen = 0; seen < depth; seen++) {
+            from--;
+            while (from > 0 && b[from] != '/') from--;
+            if (from < 0 || b[from] != '/') return null;
+            if (from == 0 && seen < depth - 1) return null; // fewer components than the kernel counted
+        }
+        return new String(b, from, n - from, StandardCharsets.UTF_8);
     }
 }

@@ -40,8 +40,6 @@ public final class CgroupResolver {
     /** Cached for an id a walk proved gone; no path looks like it (paths start with '/'). */
     private static final String GONE = "gone";
     private static final long NO_MARK = 0;
-    /** The id (inode) of the cgroup v2 hierarchy's root directory. */
-    static final long ROOT_ID = 1;
 
     private final Path root; // null: there is no cgroup2 here and every answer is null
     private final LongLru cache;
@@ -59,7 +57,7 @@ public final class CgroupResolver {
     private volatile long scans;
     private volatile long unresolved;
     private volatile long fromKernel;
-    private final boolean rootIsHierarchyRoot;
+    private final long rootId;
     private long wanted;
     private String wantedPath;
 
@@ -78,7 +76,7 @@ public final class CgroupResolver {
         this.minScanInterval = minScanInterval.toNanos();
         this.clock = clock;
         this.exactLinkCounts = root != null && isCgroup2(root);
-        this.rootIsHierarchyRoot = root != null && inode(root) == ROOT_ID;
+        this.rootId = root != null ? Math.max(inode(root), 0) : 0;
     }
 
     /**
@@ -167,14 +165,13 @@ public final class CgroupResolver {
     /**
      * As {@link #path(long, long)}, asking {@code made} (the kernel's record of cgroups made
      * since a monitor attached, by id) before walking the tree: a cgroup already removed is
-     * found there. Its paths are from the hierarchy's root, so it is asked only when the mount
-     * is that root ({@link #kernelPathsApply}).
+     * found there (the kernel recorded it below {@link #rootId}, as this mount shows it).
      */
     public synchronized String path(long id, long eventMonotonicNanos, LongFunction<String> made) {
         String cached = cache.get(id);
         if (cached != null && cached != GONE) return cached;
         if (root == null) return nothing();
-        if (made != null && rootIsHierarchyRoot) {
+        if (made != null) {
             String p = made.apply(id);
             if (p != null) {
                 fromKernel++;
@@ -192,12 +189,12 @@ public final class CgroupResolver {
     }
 
     /**
-     * Whether this mount shows the whole cgroup v2 hierarchy (its root is the hierarchy's root,
-     * id 1), so paths the kernel reports from that root are paths here; not so inside a cgroup
-     * namespace, whose mount shows a subtree.
+     * The id of the cgroup this mount shows as "/" (its directory's inode): 1, the hierarchy's
+     * root, unless the daemon runs in a cgroup namespace or sees a bind-mounted subtree; 0
+     * without a cgroup2 filesystem.
      */
-    public boolean kernelPathsApply() {
-        return rootIsHierarchyRoot;
+    public long rootId() {
+        return rootId;
     }
 
     /** Paths found in the kernel's record of cgroups made (cgroups gone from the tree, mostly). */

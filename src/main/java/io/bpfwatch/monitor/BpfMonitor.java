@@ -33,7 +33,8 @@ public final class BpfMonitor<R> implements Monitor {
     private static final Logger LOG = Logger.getLogger(BpfMonitor.class);
     private static final int WAKEUP_BYTES = 256 << 10;
     public static final String RING = "events", LOST = "bw_lost", IDLE_FLAG = "bw_reader", WAKEUP = "bw_wakeup_bytes",
-            CONTEXT = "bw_context", EXE_MAP = "bw_exe", EXEC = "bw_exec", CGROUP_MAP = "bw_cgroups", CGROUP_MKDIR = "bw_cgroup_mkdir";
+            CONTEXT = "bw_context", EXE_MAP = "bw_exe", EXEC = "bw_exec", CGROUP_MAP = "bw_cgroups", CGROUP_MKDIR = "bw_cgroup_mkdir",
+            CGROUP_ROOT = "bw_cgroup_root";
     /** Fills bw_exe at every execve, for the exe of processes that have exited by the time their event is read. */
     static final Attach.Tracepoint EXEC_TRACEPOINT = new Attach.Tracepoint(EXEC, "sched", "sched_process_exec");
     /** Fills bw_cgroups at every cgroup v2 mkdir, for the path of cgroups removed by the time their events are read. */
@@ -84,9 +85,12 @@ public final class BpfMonitor<R> implements Monitor {
                     && context.kernel().missingTracepoint("sched", "sched_process_exec").isEmpty();
             if (exe) planned.add(EXEC);
             boolean cgroups = process != null && process.wantsCgroups() && context.host() != null
-                    && context.host().cgroups().kernelPathsApply() && object.hasMap(CGROUP_MAP) && context.kernel().hasVmlinuxBtf()
-                    && context.kernel().missingTracepoint("cgroup", "cgroup_mkdir").isEmpty();
-            if (cgroups) planned.add(CGROUP_MKDIR);
+                    && context.host().cgroups().rootId() > 0 && object.hasMap(CGROUP_MAP) && object.hasConstant(CGROUP_ROOT)
+                    && context.kernel().hasVmlinuxBtf() && context.kernel().missingTracepoint("cgroup", "cgroup_mkdir").isEmpty();
+            if (cgroups) {
+                planned.add(CGROUP_MKDIR);
+                object.setConstant(CGROUP_ROOT, context.host().cgroups().rootId());
+            }
             for (BpfProgram p : object.programs()) p.setAutoload(planned.contains(p.name()));
             if (object.hasConstant(CONTEXT)) {
                 object.setConstant(CONTEXT, (process != null ? process.kernelBits() : 0) | logic.kernelContext());

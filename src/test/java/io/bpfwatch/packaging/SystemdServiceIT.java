@@ -164,7 +164,11 @@ class SystemdServiceIT {
         // entered from outside (nsenter), the shell stays in a cgroup the container cannot see: no cgroup, no unit
         assertThat(e.has("unit")).as("%s", e).isFalse();
 
-        // a process systemd started as a unit of its own is known by that unit, its cgroup and its parent
+        // a process systemd started as a unit of its own is known by that unit, its cgroup and its parent,
+        // even when its cgroup is gone before the event is read (the unit's process exits at once): the
+        // kernel records each cgroup made, and the daemon in the container's cgroup namespace sees its part
+        assertThat(c.exec("journalctl", "-u", "bpfwatch", "-o", "cat", "--no-pager").ok().out())
+                .containsPattern("tcp: running, attached to .*tp_btf/cgroup_mkdir");
         c.sh("[ -x /usr/local/bin/bwconnect ] || cp /bin/bash /usr/local/bin/bwconnect").ok();
         c.exec("systemd-run", "--unit", "bwctx-probe", "--wait", "--quiet", "/usr/local/bin/bwconnect", "-c",
                 "true 2>/dev/null 3<>/dev/tcp/127.0.0.1/4445; true").ok();
