@@ -6,12 +6,16 @@ cgroup, unit, container: the kernel fills the header's context part and the daem
 it) against the same config with `context: []` on dns, tcp and zfs, on the make bench
 workloads whose events are submitted. Daemons alternate within each repetition (off, on, then
 on, off), each warmed up with one run of every workload first (JIT), and the untraced
-workloads are measured in the same repetition. Medians of BENCH_REPS (3). Prints a table and
-writes bench/results/context.md.
+workloads are measured in the same repetition. Medians of BENCH_REPS (3). The BPF programs'
+own run time (kernel.bpf_stats_enabled, read with bpftool) gives the kernel's side per event
+exactly, where the traced call's added time is a small difference of two noisy ones. Prints a
+table and writes bench/results/context.md.
 """
 import importlib.util
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 
@@ -44,10 +48,39 @@ def daemon(work, context):
     return d
 
 
+def program_time(pid):
+    """Run time (ns) and runs of all the BPF programs process pid holds (kernel.bpf_stats_enabled)."""
+    progs = run.bpf_programs(pid).values()
+    return sum(t for t, c in progs), sum(c for t, c in progs)
+
+
+class BpfStats:
+    """kernel.bpf_stats_enabled on while measuring, as it was after: the statistics cost each
+    program run a few ns themselves, with context and without alike."""
+
+    PATH = "/proc/sys/kernel/bpf_stats_enabled"
+
+    def __enter__(self):
+        with open(self.PATH) as f:
+            self.was = f.read().strip()
+        with open(self.PATH, "w") as f:
+            f.write("1")
+        return self
+
+    def __exit__(self, *exc):
+        with open(self.PATH, "w") as f:
+            f.write(self.was)
+
+
 def main():
+    with BpfStats():
+        measure()
+
+
+def measure():
     if os.geteuid() != 0:
         sys.exit("make bench-context needs root (BPF)")
-    samples = {(name, v): {"ns": [], "cpu": [], "lost": []} for name, *_ in CASES for v in ("off", "on")}
+    samples = {(name, v): {"ns": [], "cpu": [], "lost": [], "bpf": []} for name, *_ in CASES for v in ("off", "on")}
     base = {name: [] for name, *_ in CASES}
     for rep in range(REPS):
         run.log(f"repetition {rep + 1}/{REPS}")
@@ -62,8 +95,13 @@ def main():
                 for name, mode, ops, monitor, script in CASES:  # warm-up
                     d.measure(monitor, lambda: run.workload(mode, WARMUP[name], arg=d.device), WARMUP[name])
                 for name, mode, ops, monitor, script in CASES:
+                    before = program_time(d.pid)
                     res, m = d.measure(monitor, lambda: run.workload(mode, ops, arg=d.device), ops)
+                    after = program_time(d.pid)
+                    if after[1] == before[1]:
+                        raise RuntimeError("no runs of the daemon's BPF programs were counted")
                     s = samples[(name, variant)]
+                    s["bpf"].append((after[0] - before[0]) / max(1, m["delivered"]))
                     s["ns"].append(float(res["ns_per_op"]))
                     s["cpu"].append(m["cpu"] / max(1, m["delivered"]) * 1e6)
                     s["lost"].append(ops - m["delivered"])
@@ -77,11 +115,14 @@ def main():
         off, on = samples[(name, "off")], samples[(name, "on")]
         add_off, add_on = statistics.median(off["ns"]) - b, statistics.median(on["ns"]) - b
         cpu_off, cpu_on = statistics.median(off["cpu"]), statistics.median(on["cpu"])
-        rows.append((name, round(b), round(noise), round(add_off), round(add_on), round(cpu_off, 2), round(cpu_on, 2),
+        bpf_off, bpf_on = statistics.median(off["bpf"]), statistics.median(on["bpf"])
+        rows.append((name, round(b), round(noise), round(add_off), round(add_on), round(bpf_off), round(bpf_on),
+                     f"{(bpf_on / bpf_off - 1) * 100:+.0f}%", round(cpu_off, 2), round(cpu_on, 2),
                      f"{(cpu_on / cpu_off - 1) * 100:+.0f}%", int(max(off["lost"])), int(max(on["lost"]))))
-    head = ("| workload | untraced ns/call (± noise) | added ns/call: context off | on | daemon CPU-s per M events: off | on "
-            "| CPU on vs off | lost: off | on |\n|---|---|---|---|---|---|---|---|---|\n")
-    table = head + "".join(f"| {r[0]} | {r[1]} ± {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]} | {r[7]} | {r[8]} | {r[9]} |\n" for r in rows)
+    head = ("| workload | untraced ns/call (± noise) | added ns/call: context off | on | BPF programs' ns per event: off | on "
+            "| on vs off | daemon CPU-s per M events: off | on | on vs off | lost: off | on |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+    table = head + "".join("| " + " | ".join(str(c) for c in (f"{r[0]}", f"{r[1]} ± {r[2]}") + r[3:]) + " |\n" for r in rows)
     text = (f"Event context off (`context: []`) vs on (the default), same run, medians of {REPS}, "
             f"measured runs {OPS_X}x make bench's operations (zfs: 1x); "
             f"kernel {os.uname().release}, {os.cpu_count()} CPUs. Reproduce: `make bench-context`.\n\n" + table)
