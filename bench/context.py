@@ -5,7 +5,9 @@ The shipped config (all four monitors) with each monitor's default context (pare
 cgroup, unit, container: the kernel fills the header's context part and the daemon resolves
 it) against the same config with `context: []` on dns, tcp and zfs, on the make bench
 workloads whose events are submitted. Daemons alternate within each repetition (off, on, then
-on, off), each warmed up with one run of every workload first (JIT), and the untraced
+on, off), each warmed up first with a run of every workload as long as the measured one (the
+JIT: a daemon still compiling its context code after a shorter warm-up showed twice the
+difference), and the untraced
 workloads are measured in the same repetition. Medians of BENCH_REPS (3). The BPF programs'
 own run time (kernel.bpf_stats_enabled, read with bpftool) gives the kernel's side per event
 exactly, where the traced call's added time is a small difference of two noisy ones. Prints a
@@ -29,7 +31,7 @@ REPS = int(os.environ.get("BENCH_REPS", "3"))
 # is read in 10 ms ticks, and make bench's 60k connects cost it only ~10 of them
 OPS_X = int(os.environ.get("BENCH_CONTEXT_OPS_X", "4"))
 CASES = [(name, mode, ops if mode == "zfs-ioctl" else ops * OPS_X, monitor, script) for name, mode, ops, monitor, script in run.SUBMITTED]
-WARMUP = {name: ops for name, mode, ops, monitor, script in run.SUBMITTED}
+UNTRACED = {name: ops for name, mode, ops, monitor, script in run.SUBMITTED}
 DEFAULT = "    context: [parent, exe, cgroup, unit, container]\n"
 
 
@@ -86,14 +88,14 @@ def measure():
         run.log(f"repetition {rep + 1}/{REPS}")
         for name, mode, ops, monitor, script in CASES:
             run.fresh_page_cache()
-            base[name].append(float(run.workload(mode, WARMUP[name], arg="/dev/null")["ns_per_op"]))
+            base[name].append(float(run.workload(mode, UNTRACED[name], arg="/dev/null")["ns_per_op"]))
         for variant in (("off", "on") if rep % 2 == 0 else ("on", "off")):
             work = tempfile.mkdtemp(prefix="bpfwatch-context-")
             d = daemon(work, variant)
             d.start()
             try:
                 for name, mode, ops, monitor, script in CASES:  # warm-up
-                    d.measure(monitor, lambda: run.workload(mode, WARMUP[name], arg=d.device), WARMUP[name])
+                    d.measure(monitor, lambda: run.workload(mode, ops, arg=d.device), ops)
                 for name, mode, ops, monitor, script in CASES:
                     before = program_time(d.pid)
                     res, m = d.measure(monitor, lambda: run.workload(mode, ops, arg=d.device), ops)
