@@ -82,9 +82,10 @@ PROMTOOL := $(TEST_CACHE)/promtool/promtool
 # the .deb under real systemd among them. Tests that need root and BPF skip with a reason,
 # unless BPFWATCH_REQUIRE_BPF=1 (CI). Fuzzing: every fuzz target runs Jazzer in fuzzing mode
 # for bpfwatch.fuzz.duration (30 s) in its own JVM; a crash is saved next to the test as a
-# regression input and fails the run.
+# regression input and fails the run. Signals at their defaults whoever started make (a script's
+# background job inherits INT ignored, nohup HUP): tests press Ctrl+C as a person at a terminal.
 test: deps $(PROMTOOL)
-	$(MVN) $(MVN_FLAGS) verify -Dbpfwatch.test.cache=$(TEST_CACHE) -Dbpfwatch.promtool=$(PROMTOOL)
+	env --default-signal=HUP,INT,TERM $(MVN) $(MVN_FLAGS) verify -Dbpfwatch.test.cache=$(TEST_CACHE) -Dbpfwatch.promtool=$(PROMTOOL)
 
 # promtool out of Debian's prometheus package, unpacked: installing that package would also
 # install and start a Prometheus server.

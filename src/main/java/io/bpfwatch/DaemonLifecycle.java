@@ -1,5 +1,8 @@
 package io.bpfwatch;
 
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import io.bpfwatch.libbpf.LibC;
 import io.bpfwatch.systemd.SdNotify;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
@@ -36,9 +39,32 @@ public class DaemonLifecycle implements QuarkusApplication {
 
     /** Until the daemon has started, SIGHUP is ignored (the JVM would otherwise exit 129) and TERM/INT stop. */
     static void installEarlySignalHandlers() {
+        // Ignored signals are inherited: under nohup HUP is, in a script's background job INT
+        // is. The JVM then silently declines to handle them, and `kill -HUP` would reload
+        // nothing. HUP (reload) and TERM (stop) are the daemon's interface: take them back.
+        // INT ignored in a background job is what its shell asked for: kept, and said.
+        for (int sig : new int[] {SIGHUP, SIGTERM}) {
+            if (ignored(sig)) {
+                LibC.signal(sig, Pointer.NULL);
+                LOG.infof("SIG%s was ignored by whoever started the daemon; it is handled anyway", sig == SIGHUP ? "HUP" : "TERM");
+            }
+        }
+        if (ignored(SIGINT)) LOG.info("SIGINT is ignored, as whoever started the daemon asked (a background job): Ctrl+C does not stop it, SIGTERM does");
         Signal.handle(new Signal("HUP"), s -> LOG.warn("SIGHUP while starting: ignored"));
         Signal.handle(new Signal("TERM"), s -> Quarkus.asyncExit(0));
         Signal.handle(new Signal("INT"), s -> Quarkus.asyncExit(0));
+    }
+
+    static final int SIGHUP = 1, SIGINT = 2, SIGTERM = 15;
+
+    /** Whether {@code sig}'s disposition is SIG_IGN. */
+    static boolean ignored(int sig) {
+        try (Memory old = new Memory(LibC.SIGACTION_SIZE)) {
+            old.clear();
+            return LibC.sigaction(sig, Pointer.NULL, old) == 0 && old.getLong(0) == LibC.SIG_IGN;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
     }
 
     private void reloadOnHup() {

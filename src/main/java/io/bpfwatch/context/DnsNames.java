@@ -4,6 +4,7 @@ import io.bpfwatch.config.IpAddress;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -51,6 +52,7 @@ public final class DnsNames {
 
     private final int maxEntries;
     private final Map<Key, Entry> entries;
+    private final AtomicLong waits = new AtomicLong(), gaveUp = new AtomicLong();
     private volatile Fence fence;
 
     public DnsNames(int maxEntries) {
@@ -100,6 +102,16 @@ public final class DnsNames {
         }
     }
 
+    /** Lookups that waited for the dns monitor's reader to catch up, of all readers so far. */
+    public long waits() {
+        return waits.get();
+    }
+
+    /** Of those, the waits that gave up: a connect that may have gone without its name. */
+    public long gaveUp() {
+        return gaveUp.get();
+    }
+
     /** A reader of names on one thread (the tcp monitor's reader). */
     public Reader reader() {
         return new Reader();
@@ -108,7 +120,6 @@ public final class DnsNames {
     public final class Reader {
         /** Every dns record made before this monotonic time has been handled (or waiting for it gave up). */
         private long settled;
-        private long waits, gaveUp;
 
         /**
          * The name for a connection made at kernel time {@code ts} (CLOCK_MONOTONIC, as
@@ -123,12 +134,12 @@ public final class DnsNames {
             if (name != null || ts <= settled) return name;
             long mark = f.mark();
             if (!f.passed(mark)) {
-                waits++;
+                waits.incrementAndGet();
                 f.wake();
                 long deadline = now + MAX_WAIT_NANOS;
                 while (!f.passed(mark)) {
                     if (System.nanoTime() - deadline > 0) {
-                        gaveUp++;
+                        gaveUp.incrementAndGet();
                         settled = now; // don't wait again for what was made before this
                         return get(netns, addr, off, len, now);
                     }
@@ -137,14 +148,6 @@ public final class DnsNames {
             }
             settled = now;
             return get(netns, addr, off, len, now);
-        }
-
-        public long waits() {
-            return waits;
-        }
-
-        public long gaveUp() {
-            return gaveUp;
         }
     }
 

@@ -35,6 +35,14 @@ public final class LibC {
 
     public static native int eventfd(int initval, int flags);
 
+    /** glibc's struct sigaction (x86-64 and arm64): the handler is its first member; 152 bytes, room to spare. */
+    public static final int SIGACTION_SIZE = 256;
+    public static final long SIG_DFL = 0, SIG_IGN = 1;
+
+    public static native int sigaction(int signum, Pointer act, Pointer oldact);
+
+    public static native Pointer signal(int signum, Pointer handler);
+
     public static native long read(int fd, byte[] buf, long count);
 
     public static native long write(int fd, byte[] buf, long count);

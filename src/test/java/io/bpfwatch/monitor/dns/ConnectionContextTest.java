@@ -103,8 +103,10 @@ class ConnectionContextTest {
                 while (System.nanoTime() < until && !(java.nio.file.Files.exists(dnsLog) && java.nio.file.Files.readString(dnsLog).contains("lab.test"))) {
                     Thread.sleep(50);
                 }
-                assertThat(c.path("dns").asText()).as("%s\nthe dns log:\n%s", c,
-                        java.nio.file.Files.exists(dnsLog) ? java.nio.file.Files.readString(dnsLog) : "(none)").isEqualTo("www.lab.test");
+                io.bpfwatch.testkit.Prom m = d.metrics();
+                assertThat(c.path("dns").asText()).as("%s\nthe dns log:\n%s\nwaits for the dns reader: %s, of which gave up: %s", c,
+                        java.nio.file.Files.exists(dnsLog) ? java.nio.file.Files.readString(dnsLog) : "(none)",
+                        m.get("bpfwatch_dns_names_waits_total"), m.get("bpfwatch_dns_names_wait_timeouts_total")).isEqualTo("www.lab.test");
             }
             assertThat(c.path("dns").asText()).isEqualTo("www.lab.test");
             assertThat(c.path("rules").toString()).isEqualTo("[\"domain:*.lab.test\"]");
