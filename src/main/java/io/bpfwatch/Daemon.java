@@ -67,7 +67,7 @@ public final class Daemon implements AutoCloseable {
 
     private DaemonConfig override(DaemonConfig c) {
         if (logsDirOverride == null) return c;
-        return new DaemonConfig(c.file(), c.http(), new LogsConfig(logsDirOverride, c.logs().rotation()), c.monitors());
+        return new DaemonConfig(c.file(), c.http(), new LogsConfig(logsDirOverride, c.logs().rotation()), c.monitors(), c.otlp());
     }
 
     /** First start: every enabled monitor gets its first attempt before this returns. */
@@ -103,7 +103,7 @@ public final class Daemon implements AutoCloseable {
         }
         supervisor.apply(next).join();
         // what is served stays what the server listens with; the users apply at once
-        config = new DaemonConfig(next.file(), new HttpConfig(was.host(), was.port(), was.tls(), now.basicAuth()), next.logs(), next.monitors());
+        config = new DaemonConfig(next.file(), new HttpConfig(was.host(), was.port(), was.tls(), now.basicAuth()), next.logs(), next.monitors(), next.otlp());
         reloadsOk.increment();
         lastReloadOk.set(1);
         lastReloadTime.set(System.currentTimeMillis() / 1000);

@@ -101,7 +101,9 @@ public class DaemonLifecycle implements QuarkusApplication {
             long t0 = System.nanoTime();
             daemon.close();
             // on stderr itself: by now Quarkus's shutdown, beside this, may have closed the log handlers
-            System.err.printf("bpfwatch: stopped in %d ms: probes detached, logs flushed%n", (System.nanoTime() - t0) / 1_000_000);
+            long unsent = daemon.supervisor().exportUnsentAtStop();
+            System.err.printf("bpfwatch: stopped in %d ms: probes detached, logs flushed%s%n", (System.nanoTime() - t0) / 1_000_000,
+                    unsent == 0 ? "" : "; " + unsent + " events were not sent to the OTLP collector (the logs have them)");
         }, "bpfwatch-stop");
         if (stopping.compareAndSet(null, t)) t.start();
         return stopping.get();

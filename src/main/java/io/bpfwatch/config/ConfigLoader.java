@@ -136,9 +136,15 @@ public final class ConfigLoader {
         HttpConfig http = http(top.section("http"));
         LogsConfig logs = logs(top.section("logs"));
         Map<String, MonitorConfig> monitors = monitors(top.section("monitors"));
+        OtlpConfig otlp = null;
+        if (top.has("export")) {
+            Section export = top.section("export");
+            if (export.has("otlp")) otlp = otlp(export.section("otlp"), monitors);
+            export.finish();
+        }
         top.finish();
         if (problems.any()) throw new ConfigException(problems.sorted());
-        return new DaemonConfig(label, http, logs, monitors);
+        return new DaemonConfig(label, http, logs, monitors, otlp);
     }
 
     private HttpConfig http(Section s) {
@@ -228,6 +234,96 @@ public final class ConfigLoader {
             return HttpConfig.DEFAULT;
         }
         return new HttpConfig(host, Integer.parseInt(port));
+    }
+
+    /** export.otlp; null when disabled. */
+    private static OtlpConfig otlp(Section s, Map<String, MonitorConfig> monitors) {
+        boolean enabled = s.bool("enabled", true);
+        String protocolWord = s.oneOf("protocol", null, List.of("grpc", "http/protobuf"));
+        OtlpConfig.Protocol protocol = "grpc".equals(protocolWord) ? OtlpConfig.Protocol.GRPC : OtlpConfig.Protocol.HTTP_PROTOBUF;
+        java.net.URI endpoint = null;
+        String e = s.string("endpoint", null);
+        if (e == null) {
+            s.problems().at(s.node(), "export.otlp.endpoint is required: the collector's URL, like http://127.0.0.1:" + protocol.defaultPort);
+        } else {
+            try {
+                java.net.URI u = new java.net.URI(e.trim());
+                String scheme = u.getScheme();
+                if (scheme == null || !(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null) {
+                    s.problems().at(s.valueNode("endpoint"), "export.otlp.endpoint must be a URL like http://127.0.0.1:" + protocol.defaultPort
+                            + " (https for TLS), not '" + e + "'");
+                } else if (u.getRawQuery() != null || u.getRawFragment() != null || u.getRawUserInfo() != null) {
+                    s.problems().at(s.valueNode("endpoint"), "export.otlp.endpoint: no query, fragment or user in the URL (put credentials in headers)");
+                } else if (protocol == OtlpConfig.Protocol.GRPC && u.getRawPath() != null && !u.getRawPath().isEmpty() && !u.getRawPath().equals("/")) {
+                    s.problems().at(s.valueNode("endpoint"), "export.otlp.endpoint: a gRPC endpoint has no path, only scheme, host and port");
+                } else {
+                    endpoint = u;
+                    if (protocolWord == null && u.getPort() == 4317) {
+                        s.problems().at(s.valueNode("endpoint"), "export.otlp.endpoint: port 4317 is OTLP/gRPC's; add protocol: grpc"
+                                + " (the default is http/protobuf, port 4318)");
+                    }
+                }
+            } catch (java.net.URISyntaxException x) {
+                s.problems().at(s.valueNode("endpoint"), "export.otlp.endpoint is not a URL: " + x.getReason());
+            }
+        }
+        Map<String, String> headers = stringMap(s, "headers", true);
+        OtlpConfig.Tls tls = null;
+        if (s.has("tls")) {
+            Section t = s.section("tls");
+            Path ca = t.has("ca") ? readableFile(t, "ca") : null;
+            Path cert = t.has("cert") ? readableFile(t, "cert") : null;
+            Path key = t.has("key") ? readableFile(t, "key") : null;
+            if ((t.has("cert") || t.has("key")) && !(t.has("cert") && t.has("key"))) {
+                t.problems().at(t.node(), "export.otlp.tls: a client certificate needs both cert and key");
+            }
+            t.finish();
+            tls = new OtlpConfig.Tls(ca, cert, key);
+            if (endpoint != null && !"https".equals(endpoint.getScheme())) {
+                s.problems().at(s.keyNode("tls"), "export.otlp.tls is for an https endpoint; the endpoint is " + endpoint.getScheme());
+            }
+        }
+        boolean gzip = "gzip".equals(s.oneOf("compression", "none", List.of("none", "gzip")));
+        java.time.Duration timeout = s.duration("timeout", java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(100), java.time.Duration.ofMinutes(1));
+        boolean logs = s.bool("logs", true);
+        boolean metrics = s.bool("metrics", true);
+        java.time.Duration interval = s.duration("metrics-interval", java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(1), java.time.Duration.ofHours(1));
+        List<String> selected = s.list("monitors", List.of(), n -> {
+            if (n instanceof ScalarNode sc && monitors.containsKey(sc.getValue())) return sc.getValue();
+            s.problems().at(n, "export.otlp.monitors: " + Section.describe(n) + " is not a monitor of this config ("
+                    + String.join(", ", monitors.keySet()) + ")");
+            return null;
+        });
+        long queue = s.integer("queue-size", OtlpConfig.DEFAULT_QUEUE, 1, 1 << 22);
+        long batch = s.integer("batch-size", OtlpConfig.DEFAULT_BATCH, 1, 8192);
+        Map<String, String> resource = stringMap(s, "resource", false);
+        s.finish();
+        if (!enabled || endpoint == null) return null;
+        return new OtlpConfig(endpoint, protocol, headers, tls, gzip, timeout, logs, metrics, interval, selected,
+                (int) queue, (int) batch, resource);
+    }
+
+    /** A mapping of strings to strings (header names: RFC 9110 tokens). */
+    private static Map<String, String> stringMap(Section parent, String key, boolean headerNames) {
+        if (!parent.has(key)) {
+            parent.take(key);
+            return Map.of();
+        }
+        Section m = parent.section(key);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String k : m.keys()) {
+            String v = m.string(k, null);
+            if (v == null) continue;
+            if (headerNames && !k.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+                m.problems().at(m.keyNode(k), m.path() + ": '" + k + "' is not an HTTP header name");
+            } else if (headerNames && v.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
+                m.problems().at(m.valueNode(k), m.path() + "." + k + ": a header value cannot hold control characters");
+            } else {
+                out.put(k, v);
+            }
+        }
+        m.finish();
+        return Map.copyOf(out);
     }
 
     private LogsConfig logs(Section s) {

@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor;
 
 import io.bpfwatch.event.Event;
+import io.bpfwatch.export.OtlpExport;
 import io.bpfwatch.sink.EventLog;
 import io.micrometer.core.instrument.Counter;
 import org.jboss.logging.Logger;
@@ -16,15 +17,21 @@ public final class EventOutput {
     private String lastUnit;
     private Counter lastUnitCounter;
 
+    private final OtlpExport export;
+
     public EventOutput(MonitorMetrics metrics, EventLog log) {
-        this(metrics, log, 0);
+        this(metrics, log, 0, null);
     }
 
-    /** {@code unitLabels} > 0: events are also counted by systemd unit (the first that many units). */
-    public EventOutput(MonitorMetrics metrics, EventLog log, int unitLabels) {
+    /**
+     * {@code unitLabels} > 0: events are also counted by systemd unit (the first that many
+     * units). {@code export}: where events also go when export.otlp is configured, or null.
+     */
+    public EventOutput(MonitorMetrics metrics, EventLog log, int unitLabels, OtlpExport export) {
         this.metrics = metrics;
         this.log = log;
         this.unitLabels = unitLabels;
+        this.export = export;
     }
 
     public void emit(Event e) {
@@ -33,6 +40,8 @@ public final class EventOutput {
             metrics.events.increment();
             if (unitLabels > 0) byUnit(e.context == null ? null : e.context.unit).increment();
         }
+        // the export has its own queue: a slow collector never holds up the file, nor the file the collector
+        if (export != null) export.offer(metrics.monitor, e, metrics.lostExport);
     }
 
     private Counter byUnit(String unit) {

@@ -39,7 +39,7 @@ public final class Meters implements AutoCloseable {
         return prometheus(registry);
     }
 
-    private static CollectorRegistry prometheus(MeterRegistry registry) {
+    public static CollectorRegistry prometheus(MeterRegistry registry) {
         if (registry instanceof PrometheusMeterRegistry p) return p.getPrometheusRegistry();
         if (registry instanceof CompositeMeterRegistry c) {
             for (MeterRegistry r : c.getRegistries()) {

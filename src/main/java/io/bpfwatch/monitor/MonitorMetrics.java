@@ -15,13 +15,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * failed for.
  */
 public final class MonitorMetrics {
-    private static final String LOST_HELP = "Events lost, by stage: kernel (ring buffer full), queue (writer queue full), write (file write failed), decode (malformed record)";
+    private static final String LOST_HELP = "Events lost, by stage: kernel (ring buffer full), queue (writer queue full), write (file write failed), decode (malformed record), export (not sent to the OTLP collector; the file has them)";
 
     public final String monitor;
     public final Counter events;
     public final Counter lostQueue;
     public final Counter lostWrite;
     public final Counter lostDecode;
+    /** Events export.otlp did not send (its queue was full, or it stopped first); the log file has them. */
+    public final Counter lostExport;
     public final Counter restarts;
     private final KernelCounter kernelLoss = new KernelCounter();
     private final AtomicReference<MonitorState> state = new AtomicReference<>(MonitorState.DISABLED);
@@ -39,6 +41,7 @@ public final class MonitorMetrics {
         lostQueue = lost(meters, "queue");
         lostWrite = lost(meters, "write");
         lostDecode = lost(meters, "decode");
+        lostExport = lost(meters, "export");
         meters.add(FunctionCounter.builder("bpfwatch.events.lost", kernelLoss, KernelCounter::read)
                 .tags("monitor", monitor, "stage", "kernel").description(LOST_HELP).register(registry));
         restarts = meters.add(Counter.builder("bpfwatch.monitor.restarts").tag("monitor", monitor)

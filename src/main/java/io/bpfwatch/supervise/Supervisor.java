@@ -10,6 +10,7 @@ import io.bpfwatch.context.ExeResolver;
 import io.bpfwatch.context.HostContext;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.monitor.Availability;
+import io.bpfwatch.export.OtlpExport;
 import io.bpfwatch.monitor.EventOutput;
 import io.bpfwatch.monitor.Meters;
 import io.bpfwatch.monitor.Monitor;
@@ -66,6 +67,7 @@ public final class Supervisor implements AutoCloseable {
     private final int queueCapacity;
     private final HostContext host;
     private final ScheduledExecutorService exec;
+    private final OtlpExport export;
     private final Map<String, Slot<?, ?>> slots = new LinkedHashMap<>();
     private volatile List<View> snapshot = List.of();
     private volatile long heartbeat = System.nanoTime();
@@ -93,6 +95,7 @@ public final class Supervisor implements AutoCloseable {
                 .description("Connects whose reader waited for the dns monitor to read the answers made before them").register(registry);
         FunctionCounter.builder("bpfwatch.dns.names.wait.timeouts", host.names(), DnsNames::gaveUp)
                 .description("Of those waits, the ones that gave up: the connect may lack a name the dns monitor had not read yet").register(registry);
+        this.export = new OtlpExport(registry, Meters.prometheus(registry));
         this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bpfwatch-supervisor");
             t.setDaemon(true);
@@ -105,7 +108,10 @@ public final class Supervisor implements AutoCloseable {
 
     private <S extends MonitorSettings, M> Slot<S, M> slot(String name, MonitorType<S, M> type) {
         Meters meters = new Meters(registry);
-        return new Slot<>(name, type, meters, new MonitorMetrics(name, meters), type.metrics(name, meters));
+        MonitorMetrics health = new MonitorMetrics(name, meters);
+        export.lossCounter(name, health.lostExport);
+        meters.onClose(() -> export.lossCounter(name, null));
+        return new Slot<>(name, type, meters, health, type.metrics(name, meters));
     }
 
     /**
@@ -120,6 +126,7 @@ public final class Supervisor implements AutoCloseable {
     private void applyNow(DaemonConfig config) {
         if (closed) return;
         logs = config.logs();
+        export.apply(config.otlp());
         // monitors the config no longer names, or names with another kind, leave with their metrics
         for (Iterator<Slot<?, ?>> it = slots.values().iterator(); it.hasNext(); ) {
             Slot<?, ?> s = it.next();
@@ -195,7 +202,7 @@ public final class Supervisor implements AutoCloseable {
         try {
             ContextSpec cs = s.config.context();
             ContextResolver process = cs.isEmpty() ? null : new ContextResolver(cs, host.cgroups(), new ExeResolver(Path.of("/proc")));
-            m = s.create(plan, new MonitorContext(s.name, s.health, new EventOutput(s.health, s.log, cs.unitLabels()), kernel,
+            m = s.create(plan, new MonitorContext(s.name, s.health, new EventOutput(s.health, s.log, cs.unitLabels(), export), kernel,
                     process, host));
             m.start(failure -> exec.execute(() -> onFailure(s, m, failure)));
         } catch (Exception | Error e) {
@@ -295,6 +302,11 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /** Events export.otlp could not send before the stop (0 without export). */
+    public long exportUnsentAtStop() {
+        return export.unsentAtStop();
+    }
+
     /** SIGHUP: every log reopens its file before the next write. */
     public void reopenLogs() {
         exec.execute(() -> {
@@ -341,8 +353,16 @@ public final class Supervisor implements AutoCloseable {
                         Thread.currentThread().interrupt();
                     }
                 }
+                // every reader has stopped: what the export still holds gets its last chance, beside the files' flush
+                Thread exporting = new Thread(export::close, "bpfwatch-stop-otlp");
+                exporting.start();
                 for (Slot<?, ?> s : slots.values()) {
                     if (s.log != null) s.log.close();
+                }
+                try {
+                    exporting.join(8_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
                 publish();
             }).get(10, TimeUnit.SECONDS);

@@ -91,6 +91,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void otlpExportIsReadIntoTypedValues() throws Exception {
+        DaemonConfig c = loader.load(resource("good/otlp.yaml"));
+        OtlpConfig o = c.otlp();
+        assertThat(o.endpoint()).isEqualTo(java.net.URI.create("https://collector.example:4317/"));
+        assertThat(o.protocol()).isEqualTo(OtlpConfig.Protocol.GRPC);
+        assertThat(o.headers()).isEqualTo(java.util.Map.of("Authorization", "Bearer abc", "X-Scope-OrgID", "tenant1"));
+        assertThat(o.tls()).isEqualTo(new OtlpConfig.Tls(Path.of("/etc/passwd"), null, null));
+        assertThat(o.gzip()).isTrue();
+        assertThat(o.timeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(o.metricsInterval()).isEqualTo(java.time.Duration.ofSeconds(15));
+        assertThat(o.monitors()).containsExactly("tcp");
+        assertThat(o.selects("tcp")).isTrue();
+        assertThat(o.selects("dns")).isFalse();
+        assertThat(o.queueSize()).isEqualTo(1000);
+        assertThat(o.batchSize()).isEqualTo(100);
+        assertThat(o.resource()).isEqualTo(java.util.Map.of("deployment.environment", "prod"));
+        // absent or disabled: no export
+        assertThat(loader.load(resource("good/full.yaml")).otlp()).isNull();
+        assertThat(loader.parse("t.yaml", "export:\n  otlp: { enabled: false, endpoint: http://127.0.0.1:4318 }\n").otlp()).isNull();
+        OtlpConfig defaults = loader.parse("t.yaml", "export:\n  otlp: { endpoint: http://127.0.0.1:4318 }\n").otlp();
+        assertThat(defaults.protocol()).isEqualTo(OtlpConfig.Protocol.HTTP_PROTOBUF);
+        assertThat(defaults.logs() && defaults.metrics()).isTrue();
+        assertThat(defaults.queueSize()).isEqualTo(OtlpConfig.DEFAULT_QUEUE);
+        assertThat(defaults.selects("anything")).isTrue();
+    }
+
+    @Test
     void anEmptyFileEnablesNothing() throws Exception {
         DaemonConfig c = loader.load(resource("good/empty.yaml"));
         assertThat(c.monitors()).isEmpty();
