@@ -115,6 +115,11 @@ public class HotPathBench {
         encoder = new JsonLineEncoder();
     }
 
+    /** The decoded tcp event with its context (ExportBench's input). */
+    public Event tcpContextEvent() {
+        return tcpContextEvent;
+    }
+
     @Benchmark
     public Object tcpDecode() throws Decoder.Refused {
         return tcp.decode(tcpRecord, 0, tcpRecord.capacity());

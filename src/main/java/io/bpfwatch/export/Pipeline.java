@@ -281,14 +281,16 @@ final class Pipeline {
         Tls tls = Tls.read(c);
         if (c.protocol() == OtlpConfig.Protocol.GRPC) {
             var b = OtlpGrpcLogRecordExporter.builder().setEndpoint(c.endpoint().toString()).setTimeout(c.timeout())
-                    .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop);
+                    .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop)
+                    .setMemoryMode(io.opentelemetry.sdk.common.export.MemoryMode.REUSABLE_DATA);
             c.headers().forEach(b::addHeader);
             if (tls.ca != null) b.setTrustedCertificates(tls.ca);
             if (tls.key != null) b.setClientTls(tls.key, tls.cert);
             return b.build();
         }
         var b = OtlpHttpLogRecordExporter.builder().setEndpoint(http(c, "logs")).setTimeout(c.timeout())
-                .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop);
+                .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop)
+                    .setMemoryMode(io.opentelemetry.sdk.common.export.MemoryMode.REUSABLE_DATA);
         c.headers().forEach(b::addHeader);
         if (tls.ca != null) b.setTrustedCertificates(tls.ca);
         if (tls.key != null) b.setClientTls(tls.key, tls.cert);
@@ -299,14 +301,16 @@ final class Pipeline {
         Tls tls = Tls.read(c);
         if (c.protocol() == OtlpConfig.Protocol.GRPC) {
             var b = OtlpGrpcMetricExporter.builder().setEndpoint(c.endpoint().toString()).setTimeout(c.timeout())
-                    .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop);
+                    .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop)
+                    .setMemoryMode(io.opentelemetry.sdk.common.export.MemoryMode.REUSABLE_DATA);
             c.headers().forEach(b::addHeader);
             if (tls.ca != null) b.setTrustedCertificates(tls.ca);
             if (tls.key != null) b.setClientTls(tls.key, tls.cert);
             return b.build();
         }
         var b = OtlpHttpMetricExporter.builder().setEndpoint(http(c, "metrics")).setTimeout(c.timeout())
-                .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop);
+                .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop)
+                    .setMemoryMode(io.opentelemetry.sdk.common.export.MemoryMode.REUSABLE_DATA);
         c.headers().forEach(b::addHeader);
         if (tls.ca != null) b.setTrustedCertificates(tls.ca);
         if (tls.key != null) b.setClientTls(tls.key, tls.cert);
