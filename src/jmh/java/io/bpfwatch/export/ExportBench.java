@@ -3,6 +3,7 @@ package io.bpfwatch.export;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.monitor.HotPathBench;
 import io.opentelemetry.exporter.internal.otlp.logs.LogsRequestMarshaler;
+import io.opentelemetry.exporter.internal.otlp.logs.LowAllocationLogsRequestMarshaler;
 import io.opentelemetry.sdk.logs.data.LogRecordData;
 import io.opentelemetry.sdk.resources.Resource;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -25,7 +26,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * What export.otlp's sender does per event, split in its two parts: making the log record of a
  * tcp event with its context (attributes and the JSON body), and the OTLP protobuf encoding of
- * a batch of 512 such records (the SDK's marshaler, as its HTTP and gRPC exporters run it).
+ * a batch of 512 such records by the SDK's marshalers: the one its exporters use by default
+ * ({@code marshalTcp}) and the reusable one the daemon's exporters use
+ * ({@code MemoryMode.REUSABLE_DATA}: {@code marshalTcpReusable}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -39,6 +42,7 @@ public class ExportBench {
     private EventRecords records;
     private List<LogRecordData> batch;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 20);
+    private final LowAllocationLogsRequestMarshaler reusable = new LowAllocationLogsRequestMarshaler();
 
     @Setup
     public void load() throws Exception {
@@ -61,6 +65,19 @@ public class ExportBench {
     public int marshalTcp() throws Exception {
         out.reset();
         LogsRequestMarshaler.create(batch).writeBinaryTo(out);
+        return out.size();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public int marshalTcpReusable() throws Exception {
+        out.reset();
+        reusable.initialize(batch);
+        try {
+            reusable.writeBinaryTo(out);
+        } finally {
+            reusable.reset();
+        }
         return out.size();
     }
 }

@@ -13,7 +13,10 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A Jackson generator that writes an event's fields straight into OTLP attributes, so an event
@@ -64,13 +67,31 @@ final class AttributesGenerator extends GeneratorBase {
         }
         if (field == null || objects == 0) return;
         String k = key();
-        if (v instanceof String s) out.put(k, s);
-        else if (v instanceof Long l) out.put(k, l);
-        else if (v instanceof Double d) out.put(k, d);
+        if (v instanceof String s) out.put(key(strings, k, AttributeKey::stringKey), s);
+        else if (v instanceof Long l) out.put(key(longs, k, AttributeKey::longKey), l);
+        else if (v instanceof Double d) out.put(key(doubles, k, AttributeKey::doubleKey), d);
         else if (v instanceof Boolean b) {
-            out.put(k, b);
+            out.put(key(booleans, k, AttributeKey::booleanKey), b);
             if (b && objects == 1 && k.equals("alert")) alert = true;
         }
+    }
+
+    // Keys are kept: an AttributeKey also keeps its name's UTF-8 bytes, which the OTLP marshaler
+    // would otherwise encode again for every record. A monitor's field names are few (a custom
+    // monitor's come from its program); past MAX_KEYS of a kind, keys are made per use.
+    private static final int MAX_KEYS = 512;
+    private final Map<String, AttributeKey<String>> strings = new HashMap<>();
+    private final Map<String, AttributeKey<Long>> longs = new HashMap<>();
+    private final Map<String, AttributeKey<Double>> doubles = new HashMap<>();
+    private final Map<String, AttributeKey<Boolean>> booleans = new HashMap<>();
+
+    private static <T> AttributeKey<T> key(Map<String, AttributeKey<T>> keys, String name, Function<String, AttributeKey<T>> make) {
+        AttributeKey<T> k = keys.get(name);
+        if (k == null) {
+            k = make.apply(name);
+            if (keys.size() < MAX_KEYS) keys.put(name, k);
+        }
+        return k;
     }
 
     @Override

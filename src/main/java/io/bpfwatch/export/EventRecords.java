@@ -3,8 +3,8 @@ package io.bpfwatch.export;
 import io.bpfwatch.context.ProcessContext;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.event.JsonLineEncoder;
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.common.Value;
 import io.opentelemetry.api.logs.Severity;
 import io.opentelemetry.api.trace.SpanContext;
@@ -15,6 +15,8 @@ import io.opentelemetry.sdk.resources.Resource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -36,39 +38,53 @@ final class EventRecords {
         this.resourceOf = resourceOf;
     }
 
+    private static final AttributeKey<String> EVENT = AttributeKey.stringKey("event"), COMM = AttributeKey.stringKey("comm"),
+            PCOMM = AttributeKey.stringKey("pcomm"), EXE = AttributeKey.stringKey("exe"), CGROUP = AttributeKey.stringKey("cgroup"),
+            UNIT = AttributeKey.stringKey("unit"), CONTAINER = AttributeKey.stringKey("container"), POD = AttributeKey.stringKey("pod");
+    private static final AttributeKey<Long> PID = AttributeKey.longKey("pid"), UID = AttributeKey.longKey("uid"),
+            PPID = AttributeKey.longKey("ppid");
+    /** bpfwatch.MONITOR.EVENT, made once per pair. */
+    private final Map<String, Map<String, String>> eventNames = new HashMap<>();
+    /** The most attributes a record has had: the next ones are made that large at once. */
+    private int expected = 16;
+
     LogRecordData record(Event e, long observedNanos) throws IOException {
-        AttributesBuilder a = Attributes.builder();
-        a.put("event", e.event());
+        EventAttributes a = new EventAttributes(expected);
+        String event = e.event();
+        a.put(EVENT, event);
         if (e.comm != null) {
-            a.put("pid", e.pid);
-            a.put("uid", e.uid & 0xffffffffL);
-            a.put("comm", e.comm);
+            a.put(PID, (long) e.pid);
+            a.put(UID, e.uid & 0xffffffffL);
+            a.put(COMM, e.comm);
         }
         ProcessContext c = e.context;
         if (c != null) {
             if (c.ppid > 0) {
-                a.put("ppid", c.ppid);
-                if (c.pcomm != null) a.put("pcomm", c.pcomm);
+                a.put(PPID, (long) c.ppid);
+                put(a, PCOMM, c.pcomm);
             }
-            put(a, "exe", c.exe);
-            put(a, "cgroup", c.cgroup);
-            put(a, "unit", c.unit);
-            put(a, "container", c.container);
-            put(a, "pod", c.pod);
+            put(a, EXE, c.exe);
+            put(a, CGROUP, c.cgroup);
+            put(a, UNIT, c.unit);
+            put(a, CONTAINER, c.container);
+            put(a, POD, c.pod);
         }
         fields.reset(a);
         fields.writeStartObject();
         e.writeFields(fields);
         fields.writeEndObject();
         boolean alert = fields.alert;
+        if (a.size() > expected) expected = Math.min(64, a.size());
         line.reset();
         int n = line.append(e);
         String body = new String(line.array(), 0, n - 1, StandardCharsets.UTF_8);
-        return new Record(resourceOf.apply(e.monitor()), scope, e.time, observedNanos, alert ? Severity.WARN : Severity.INFO,
-                body, a.build(), "bpfwatch." + e.monitor() + "." + e.event());
+        String monitor = e.monitor();
+        String name = eventNames.computeIfAbsent(monitor, m -> new HashMap<>()).computeIfAbsent(event, v -> "bpfwatch." + monitor + "." + v);
+        return new Record(resourceOf.apply(monitor), scope, e.time, observedNanos, alert ? Severity.WARN : Severity.INFO,
+                body, a.build(), name);
     }
 
-    private static void put(AttributesBuilder a, String key, String value) {
+    private static void put(EventAttributes a, AttributeKey<String> key, String value) {
         if (value != null) a.put(key, value);
     }
 

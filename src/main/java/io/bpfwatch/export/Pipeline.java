@@ -11,6 +11,7 @@ import io.opentelemetry.exporter.otlp.logs.OtlpGrpcLogRecordExporter;
 import io.opentelemetry.exporter.otlp.metrics.OtlpGrpcMetricExporter;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
+import io.opentelemetry.sdk.common.export.MemoryMode;
 import io.opentelemetry.sdk.logs.data.LogRecordData;
 import io.opentelemetry.sdk.logs.export.LogRecordExporter;
 import io.opentelemetry.sdk.metrics.data.MetricData;
@@ -28,7 +29,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -65,6 +69,9 @@ final class Pipeline {
     private volatile long closeDeadline;
     private volatile boolean logsHealthy = true, metricsHealthy = true;
     private final Complaints complaints = new Complaints();
+    /** The HTTP client's threads (they marshal the requests too): low priority, like the sender. */
+    private final ExecutorService io = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+            r -> LowPriority.thread("bpfwatch-otlp-io", r));
 
     Pipeline(OtlpConfig config, Resource base, InstrumentationScopeInfo scope, CollectorRegistry prometheus,
              OtlpExport.Stats stats, ObjLongConsumer<String> lost) throws IOException {
@@ -75,8 +82,8 @@ final class Pipeline {
         this.lost = lost;
         this.queue = new ArrayBlockingQueue<>(config.queueSize());
         this.records = new EventRecords(scope, this::resource);
-        this.logs = config.logs() ? logExporter(config) : null;
-        this.metrics = config.metrics() && prometheus != null ? metricExporter(config) : null;
+        this.logs = config.logs() ? logExporter(config, io) : null;
+        this.metrics = config.metrics() && prometheus != null ? metricExporter(config, io) : null;
     }
 
     private Resource resource(String monitor) {
@@ -85,16 +92,11 @@ final class Pipeline {
 
     void start() {
         if (logs != null) {
-            sender = new Thread(this::sendLoop, "bpfwatch-otlp-logs");
-            sender.setDaemon(true);
+            sender = LowPriority.thread("bpfwatch-otlp-logs", this::sendLoop);
             sender.start();
         }
         if (metrics != null) {
-            timer = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "bpfwatch-otlp-metrics");
-                t.setDaemon(true);
-                return t;
-            });
+            timer = Executors.newSingleThreadScheduledExecutor(r -> LowPriority.thread("bpfwatch-otlp-metrics", r));
             long every = config.metricsInterval().toMillis();
             timer.scheduleWithFixedDelay(this::pushMetrics, every, every, TimeUnit.MILLISECONDS);
         }
@@ -267,6 +269,7 @@ final class Pipeline {
         }
         if (logs != null) logs.shutdown();
         if (metrics != null) metrics.shutdown();
+        io.shutdownNow(); // given to the exporters, so not theirs to stop
         return unsent;
     }
 
@@ -277,12 +280,12 @@ final class Pipeline {
         return (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/v1/" + signal;
     }
 
-    private static LogRecordExporter logExporter(OtlpConfig c) throws IOException {
+    private static LogRecordExporter logExporter(OtlpConfig c, ExecutorService io) throws IOException {
         Tls tls = Tls.read(c);
         if (c.protocol() == OtlpConfig.Protocol.GRPC) {
             var b = OtlpGrpcLogRecordExporter.builder().setEndpoint(c.endpoint().toString()).setTimeout(c.timeout())
                     .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop)
-                    .setMemoryMode(io.opentelemetry.sdk.common.export.MemoryMode.REUSABLE_DATA);
+                    .setMemoryMode(MemoryMode.REUSABLE_DATA).setExecutorService(io);
             c.headers().forEach(b::addHeader);
             if (tls.ca != null) b.setTrustedCertificates(tls.ca);
             if (tls.key != null) b.setClientTls(tls.key, tls.cert);
@@ -290,19 +293,19 @@ final class Pipeline {
         }
         var b = OtlpHttpLogRecordExporter.builder().setEndpoint(http(c, "logs")).setTimeout(c.timeout())
                 .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop)
-                    .setMemoryMode(io.opentelemetry.sdk.common.export.MemoryMode.REUSABLE_DATA);
+                    .setMemoryMode(MemoryMode.REUSABLE_DATA).setExecutorService(io);
         c.headers().forEach(b::addHeader);
         if (tls.ca != null) b.setTrustedCertificates(tls.ca);
         if (tls.key != null) b.setClientTls(tls.key, tls.cert);
         return b.build();
     }
 
-    private static MetricExporter metricExporter(OtlpConfig c) throws IOException {
+    private static MetricExporter metricExporter(OtlpConfig c, ExecutorService io) throws IOException {
         Tls tls = Tls.read(c);
         if (c.protocol() == OtlpConfig.Protocol.GRPC) {
             var b = OtlpGrpcMetricExporter.builder().setEndpoint(c.endpoint().toString()).setTimeout(c.timeout())
                     .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop)
-                    .setMemoryMode(io.opentelemetry.sdk.common.export.MemoryMode.REUSABLE_DATA);
+                    .setMemoryMode(MemoryMode.REUSABLE_DATA).setExecutorService(io);
             c.headers().forEach(b::addHeader);
             if (tls.ca != null) b.setTrustedCertificates(tls.ca);
             if (tls.key != null) b.setClientTls(tls.key, tls.cert);
@@ -310,7 +313,7 @@ final class Pipeline {
         }
         var b = OtlpHttpMetricExporter.builder().setEndpoint(http(c, "metrics")).setTimeout(c.timeout())
                 .setCompression(c.gzip() ? "gzip" : "none").setRetryPolicy(null).setMeterProvider(MeterProvider::noop)
-                    .setMemoryMode(io.opentelemetry.sdk.common.export.MemoryMode.REUSABLE_DATA);
+                    .setMemoryMode(MemoryMode.REUSABLE_DATA).setExecutorService(io);
         c.headers().forEach(b::addHeader);
         if (tls.ca != null) b.setTrustedCertificates(tls.ca);
         if (tls.key != null) b.setClientTls(tls.key, tls.cert);

@@ -69,6 +69,16 @@ public final class LibC {
 
     public static native int getpid();
 
+    /** The calling thread's id (glibc 2.30+). */
+    public static native int gettid();
+
+    public static final int PRIO_PROCESS = 0;
+
+    /** With PRIO_PROCESS and a thread id, that thread's nice value alone (Linux). */
+    public static native int setpriority(int which, int who, int prio);
+
+    public static native int getpriority(int which, int who);
+
     public static boolean mapFailed(Pointer p) {
         return p == null || Pointer.nativeValue(p) == -1L;
     }

@@ -65,4 +65,56 @@ class EventRecordsTest {
         assertThat(r.getAttributes().get(AttributeKey.longKey("pid"))).isNull();
         assertThat(r.getAttributes().get(AttributeKey.stringKey("comm"))).isNull();
     }
+
+    @Test
+    void aFieldNamedLikeACommonOneKeepsTheLastValueAndTheOrderIsTheLines() throws Exception {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("pid", "from the program");
+        f.put("b", 2L);
+        f.put("a", 1L);
+        Event e = new FieldsEvent(1, 42, 0, "x", "mine", "hit", f);
+        Attributes a = records.record(e, 1).getAttributes();
+        List<String> names = new java.util.ArrayList<>();
+        a.forEach((k, v) -> names.add(k.getKey()));
+        assertThat(names).containsExactly("event", "uid", "comm", "pid", "b", "a");
+        assertThat(a.get(AttributeKey.stringKey("pid"))).isEqualTo("from the program");
+        assertThat(a.size()).isEqualTo(6);
+    }
+
+    @Test
+    void bothOfTheSdksMarshalersEncodeTheRecordsAttributes() throws Exception {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("qname", "example.net");
+        f.put("latency_ms", 0.25);
+        f.put("ports", List.of(53L, 853L));
+        Event e = new FieldsEvent(7, 42, 1000, "dig", "dns", "query", f);
+        LogRecordData r = records.record(e, 8);
+        Map<String, String> expected = new LinkedHashMap<>();
+        r.getAttributes().forEach((k, v) -> expected.put(k.getKey(), String.valueOf(v)));
+        var immutable = new java.io.ByteArrayOutputStream();
+        io.opentelemetry.exporter.internal.otlp.logs.LogsRequestMarshaler.create(List.of(r)).writeBinaryTo(immutable);
+        var reusable = new java.io.ByteArrayOutputStream();
+        var m = new io.opentelemetry.exporter.internal.otlp.logs.LowAllocationLogsRequestMarshaler();
+        m.initialize(List.of(r));
+        m.writeBinaryTo(reusable);
+        for (byte[] bytes : List.of(immutable.toByteArray(), reusable.toByteArray())) {
+            var req = io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.parseFrom(bytes);
+            var rec = req.getResourceLogs(0).getScopeLogs(0).getLogRecords(0);
+            Map<String, String> got = new LinkedHashMap<>();
+            for (var kv : rec.getAttributesList()) {
+                var v = kv.getValue();
+                got.put(kv.getKey(), switch (v.getValueCase()) {
+                    case STRING_VALUE -> v.getStringValue();
+                    case INT_VALUE -> String.valueOf(v.getIntValue());
+                    case DOUBLE_VALUE -> String.valueOf(v.getDoubleValue());
+                    case BOOL_VALUE -> String.valueOf(v.getBoolValue());
+                    case ARRAY_VALUE -> v.getArrayValue().getValuesList().stream().map(x -> String.valueOf(x.getIntValue())).toList().toString();
+                    default -> v.toString();
+                });
+            }
+            assertThat(got).containsExactlyEntriesOf(expected);
+            assertThat(rec.getBody().getStringValue()).isEqualTo(JsonLineEncoder.toLine(e).strip());
+            assertThat(rec.getEventName()).isEqualTo("bpfwatch.dns.query");
+        }
+    }
 }

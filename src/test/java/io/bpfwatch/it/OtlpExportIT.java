@@ -94,10 +94,16 @@ class OtlpExportIT {
         daemon(dir, port, "  tcp: { alert: { ports: [4444] } }\n", "export:\n  otlp:\n    endpoint: " + collector.endpoint() + "\n"
                 + "    headers: { Authorization: \"Bearer s3cret\" }\n    metrics-interval: 1s\n"
                 + "    resource: { deployment.environment: test }\n");
+        Process daemon = started.get(0);
         Process c = Connector.run("connect", "127.0.0.1:4444", "127.0.0.1:5555");
         Path log = dir.resolve("logs/tcp.log");
         awaitLine(log, "\"pid\":" + c.pid() + ",");
         assertThat(collector.await(r -> recordsOf(r, c.pid()).size() >= 2, 30)).as("two records of pid %s: %s", c.pid(), collector.logs()).isTrue();
+
+        // the audit trail first: export's threads (sender, HTTP client, metrics) yield the CPU to the reader and the writer
+        Map<String, Integer> nice = threadNiceValues(daemon.pid());
+        assertThat(nice).as("threads: %s", nice).containsKeys("bpfwatch-otlp-l", "bpfwatch-otlp-i", "bpfwatch-otlp-m", "bpfwatch-tcp-re");
+        nice.forEach((name, n) -> assertThat(n).as("nice of %s", name).isEqualTo(name.startsWith("bpfwatch-otlp-") ? 10 : 0));
         awaitLine(log, "\"dport\":5555");
 
         List<OtlpReceiver.Log> records = recordsOf(collector, c.pid());
@@ -134,6 +140,21 @@ class OtlpExportIT {
         assertThat(metric(port, "bpfwatch_otlp_exports_total{signal=\"logs\",result=\"ok\"}")).isPositive();
         assertThat(metric(port, "bpfwatch_otlp_exports_total{signal=\"metrics\",result=\"ok\"}")).isPositive();
         assertThat(metric(port, "bpfwatch_events_lost_total{monitor=\"tcp\",stage=\"export\"}")).isZero();
+    }
+
+    /** Each thread's nice value by its name (as the kernel has it: 15 characters), for bpfwatch's own threads. */
+    private static Map<String, Integer> threadNiceValues(long pid) throws Exception {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : tasks.toList()) {
+                String name = Files.readString(t.resolve("comm")).strip();
+                if (!name.startsWith("bpfwatch-")) continue;
+                String stat = Files.readString(t.resolve("stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                out.put(name, Integer.parseInt(f[16])); // field 19 of stat: nice (fields after comm start at 3)
+            }
+        }
+        return out;
     }
 
     private static Metric r(OtlpReceiver r, String name) {
