@@ -29,7 +29,7 @@ ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contri
 	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
 	  fi; }
 
-.PHONY: all deps build run test test-unit fuzz soak bench bench-custom bench-context bench-export bench-stop bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
+.PHONY: all deps build run test test-unit fuzz soak bench bench-custom bench-context bench-export bench-jvm bench-stop bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
 
 VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
 DEB := target/bpfwatch_$(VERSION)_all.deb
@@ -145,6 +145,14 @@ bench-export: build
 	mkdir -p target/bench
 	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
 	/usr/bin/python3 bench/export.py
+
+# What the JVM's options change: start to READY, the first 200k events after start against the
+# same events warm, warm CPU per event, RSS and VmHWM, for the shipped flags, C1 only and an
+# AppCDS archive (BENCH_JDK21=<JDK 21 home> adds JDK 21): writes bench/results/jvm.md.
+bench-jvm: build
+	mkdir -p target/bench
+	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
+	/usr/bin/python3 bench/jvm.py
 
 # How long SIGTERM to exit takes over 50 start/stop cycles (bench/stop.py; BENCH_STOP_LOAD=1
 # under a connect storm): writes bench/results/stop.md.

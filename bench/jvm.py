@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""What the JVM's options change for the daemon: start, cold and warm CPU, memory (make bench-jvm).
+
+Options compared, one daemon each, alternating within each repetition (all four monitors of the
+shipped config, the launcher's flags plus the option's):
+  - default      the launcher as shipped (tiered C1 + C2);
+  - C1 only      -XX:TieredStopAtLevel=1: cheaper compilation, slower compiled code;
+  - AppCDS       a class-data archive of the application (-XX:SharedArchiveFile), made first by a
+                 training run of the same workloads (-XX:ArchiveClassesAtExit);
+  - JDK 21, JDK 21 + AutoCDS (-XX:+AutoCreateSharedArchive): only when BENCH_JDK21 names a
+                 JDK 21 home (Debian 13's openjdk-21-jre-headless).
+Measured per daemon:
+  - start to READY=1 (sd_notify, as systemd sees it);
+  - cold: the first 200k events after start (loopback connects, the tcp monitor's events) in
+    CPU-s per million, then the same 200k once the daemon is warm: cold/warm is the ratio the
+    target is about;
+  - warm CPU-s per million events for each of make bench's workloads, after a warm-up of every
+    workload, and for the zfs sweep at 300k and 500k events/s, with any loss;
+  - RSS after the sweep and VmHWM (the high-water mark over the whole run, start included).
+Medians of BENCH_REPS (2). Writes bench/results/jvm.md. BENCH_JVM_OPTIONS="label=flags;..." compares
+the default with those options instead (written to bench/results/jvm-options.md).
+"""
+import importlib.util
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location("run", os.path.join(HERE, "run.py"))
+run = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run)
+
+REPS = int(os.environ.get("BENCH_REPS", "2"))
+COLD = int(os.environ.get("BENCH_COLD_EVENTS", "200000"))
+SWEEP = [300_000, 500_000]
+JDK21 = os.environ.get("BENCH_JDK21")
+
+
+def options(work):
+    archive = os.path.join(work, "app.jsa")
+    if os.environ.get("BENCH_JVM_OPTIONS"):  # "label=flags;label=flags": compared with the default alone
+        return [("default", None, "")] + [(o.split("=", 1)[0].strip(), None, o.split("=", 1)[1].strip())
+                                          for o in os.environ["BENCH_JVM_OPTIONS"].split(";") if "=" in o], None
+    out = [("default", None, ""), ("C1 only", None, "-XX:TieredStopAtLevel=1"),
+           ("AppCDS", None, f"-XX:SharedArchiveFile={archive}")]
+    if JDK21:
+        out += [("JDK 21", JDK21, ""),
+                ("JDK 21 + AutoCDS", JDK21, f"-XX:+AutoCreateSharedArchive -XX:SharedArchiveFile={os.path.join(work, 'auto21.jsa')}")]
+    return out, archive
+
+
+def daemon(work, java_home, flags):
+    env = {"BPFWATCH_JAVA_OPTS": flags}
+    if java_home:
+        env["JAVA_HOME"] = java_home
+    saved = {k: os.environ.get(k) for k in ("BPFWATCH_JAVA_OPTS", "JAVA_HOME")}
+    os.environ.pop("JAVA_HOME", None)
+    os.environ.update(env)
+    try:
+        d = run.Daemon(tempfile.mkdtemp(prefix="jvm-", dir=work))
+        ready = d.start()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return d, ready
+
+
+def every_workload(d, r=None):
+    for name, mode, ops, monitor, _ in run.SUBMITTED:
+        _, x = d.measure(monitor, lambda: run.workload(mode, ops, arg=d.device), ops)
+        if r is not None:
+            r.setdefault(name, []).append(x["cpu"] / max(1, x["delivered"]) * 1e6)
+            if x["lost"]:
+                r.setdefault("lost", []).append(f"{name}: {x['lost_by_stage']}")
+
+
+def train(work, archive, java_home=None, flags=""):
+    """One run of every workload with `flags` (to make a class-data archive at exit)."""
+    d, _ = daemon(work, java_home, flags)
+    try:
+        every_workload(d)
+    finally:
+        d.stop()
+
+
+def measure(work, java_home, flags):
+    r = {}
+    d, ready = daemon(work, java_home, flags)
+    try:
+        r["ready"] = [ready]
+        cold = d.measure("tcp", lambda: run.workload("tcp4", COLD, arg=d.device), COLD)[1]
+        r["cold"] = [cold["cpu"] / max(1, cold["delivered"]) * 1e6]
+        every_workload(d)  # warm-up
+        warm = d.measure("tcp", lambda: run.workload("tcp4", COLD, arg=d.device), COLD)[1]
+        r["warm"] = [warm["cpu"] / max(1, warm["delivered"]) * 1e6]
+        every_workload(d, r)
+        for rate in SWEEP:
+            ops = rate * run.RATE_SECONDS
+            _, x = d.measure("zfs", lambda: run.workload("zfs-ioctl", ops, 2, rate, d.device), ops)
+            r[f"zfs sweep {rate // 1000}k/s"] = [x["cpu"] / max(1, x["delivered"]) * 1e6]
+            if x["lost"]:
+                r.setdefault("lost", []).append(f"{rate // 1000}k/s: {x['lost_by_stage']}")
+        r["rss"] = [run.status_kib(d.pid, "VmRSS") / 1024]
+        r["hwm"] = [run.status_kib(d.pid, "VmHWM") / 1024]
+    finally:
+        d.stop()
+    return r
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="bpfwatch-jvm-")
+    opts, archive = options(work)
+    if archive:
+        run.log("training run for the AppCDS archive")
+        train(work, archive, flags=f"-XX:ArchiveClassesAtExit={archive}")
+    if JDK21 and archive:
+        run.log("training run for JDK 21's automatic archive")
+        train(work, None, JDK21, opts[-1][2])
+    res = {label: {} for label, _, _ in opts}
+    for rep in range(REPS):
+        for label, home, flags in opts:
+            run.log(f"repetition {rep + 1}/{REPS}: {label}")
+            for k, v in measure(work, home, flags).items():
+                res[label].setdefault(k, []).extend(v)
+
+    def med(label, key, fmt="{:.2f}"):
+        v = res[label].get(key)
+        return fmt.format(statistics.median(v)) if v else "—"
+
+    labels = [label for label, _, _ in opts]
+    rows = [("start to READY=1, s", "ready"), (f"cold: first {COLD // 1000}k events (tcp), CPU-s per M", "cold"),
+            (f"warm: the same {COLD // 1000}k events later, CPU-s per M", "warm")]
+    rows += [(f"warm {name}, CPU-s per M", name) for name, *_ in run.SUBMITTED]
+    rows += [(f"warm zfs sweep {rate // 1000}k/s, CPU-s per M", f"zfs sweep {rate // 1000}k/s") for rate in SWEEP]
+    rows += [("RSS after the sweep, MiB", "rss"), ("peak RSS (VmHWM), MiB", "hwm")]
+    kernel = os.uname().release
+    text = (f"JVM options compared on the same workloads, daemons alternating, medians of {REPS}; kernel {kernel}, "
+            f"{os.cpu_count()} CPUs. Reproduce: " + (f"`BENCH_JVM_OPTIONS='{os.environ.get('BENCH_JVM_OPTIONS')}' make bench-jvm`.\n\n" if not archive else
+            "`make bench-jvm` (BENCH_JDK21=<a JDK 21 home> adds the JDK 21 columns).\n\n"))
+    text += "| | " + " | ".join(labels) + " |\n|---|" + "---|" * len(labels) + "\n"
+    for title, key in rows:
+        text += f"| {title} | " + " | ".join(med(label, key) for label in labels) + " |\n"
+    ratio = []
+    for label in labels:
+        c, w = res[label].get("cold"), res[label].get("warm")
+        ratio.append(f"{statistics.median(c) / statistics.median(w):.1f}x" if c and w else "—")
+    text += "| cold / warm | " + " | ".join(ratio) + " |\n"
+    losses = [f"- {label}: " + "; ".join(res[label]["lost"]) for label in labels if res[label].get("lost")]
+    text += "\nLost: " + ("none, in every run.\n" if not losses else "\n" + "\n".join(losses) + "\n")
+    print(text)
+    os.makedirs(run.OUT, exist_ok=True)
+    with open(os.path.join(run.OUT, "jvm-options.md" if not archive else "jvm.md"), "w") as f:
+        f.write(text)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
