@@ -111,47 +111,42 @@ soak: deps
 # `make test`): prints the table, writes bench/results/latest.{md,csv,png}. BENCH_QUICK=1 for a
 # smoke run, BENCH_REPS=N repetitions (default 3). See docs/benchmarks.md.
 BENCH_DEBS := python3-matplotlib
-bench: build
+# The workload generator every bench script drives (connects, DNS queries, ioctls).
+WORKLOAD := target/bench/workload
+$(WORKLOAD): bench/workload.c
+	mkdir -p target/bench
+	gcc -O2 -Wall -Werror -pthread -o $@ $<
+bench: build $(WORKLOAD)
 	@missing=$$(for p in $(BENCH_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
-	mkdir -p target/bench
-	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
 	/usr/bin/python3 bench/run.py
 
 # Custom monitors (kind: bpftrace, kind: libbpf) against the same program run by bpftrace alone,
 # and the built-in zfs monitor, on the zfs-ioctl workload: writes bench/results/custom.md.
-bench-custom: build
+bench-custom: build $(WORKLOAD)
 	@missing=$$(for p in $(BENCH_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
-	mkdir -p target/bench
-	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
 	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Imonitors/include -c bench/custom/ioctl.bpf.c -o target/bench/ioctl.bpf.o
 	/usr/bin/python3 bench/custom.py
 
 # What event context costs: the bench workloads with each monitor's default context against
 # context: [] (bench/context.py): writes bench/results/context.md.
-bench-context: build
-	mkdir -p target/bench
-	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
+bench-context: build $(WORKLOAD)
 	/usr/bin/python3 bench/context.py
 
 # What export.otlp costs per event: every event also sent as an OTLP log record to a sink on
 # loopback (bench/export.py): writes bench/results/export.md.
-bench-export: build
-	mkdir -p target/bench
-	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
+bench-export: build $(WORKLOAD)
 	/usr/bin/python3 bench/export.py
 
 # What the JVM's options change: start to READY, the first 200k events after start against the
 # same events warm, warm CPU per event, RSS and VmHWM, for the shipped flags, C1 only and an
 # AppCDS archive (BENCH_JDK21=<JDK 21 home> adds JDK 21): writes bench/results/jvm.md.
-bench-jvm: build
-	mkdir -p target/bench
-	gcc -O2 -Wall -Werror -pthread -o target/bench/workload bench/workload.c
+bench-jvm: build $(WORKLOAD)
 	/usr/bin/python3 bench/jvm.py
 
 # How long SIGTERM to exit takes over 50 start/stop cycles (bench/stop.py; BENCH_STOP_LOAD=1

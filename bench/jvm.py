@@ -52,34 +52,26 @@ def options(work):
 
 
 def daemon(work, java_home, flags):
-    env = {"BPFWATCH_JAVA_OPTS": flags}
-    if java_home:
-        env["JAVA_HOME"] = java_home
-    saved = {k: os.environ.get(k) for k in ("BPFWATCH_JAVA_OPTS", "JAVA_HOME")}
-    os.environ.pop("JAVA_HOME", None)
-    os.environ.update(env)
-    try:
-        d = run.Daemon(tempfile.mkdtemp(prefix="jvm-", dir=work))
-        ready = d.start()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return d, ready
+    env = {"BPFWATCH_JAVA_OPTS": flags, **({"JAVA_HOME": java_home} if java_home else {})}
+    d = run.Daemon(tempfile.mkdtemp(prefix="jvm-", dir=work), env)
+    return d, d.start()
+
+
+def per_m(x):
+    """CPU-s per million events delivered, of one measured run."""
+    return x["cpu"] / max(1, x["delivered"]) * 1e6
 
 
 def every_workload(d, r=None):
     for name, mode, ops, monitor, _ in run.SUBMITTED:
         _, x = d.measure(monitor, lambda: run.workload(mode, ops, arg=d.device), ops)
         if r is not None:
-            r.setdefault(name, []).append(x["cpu"] / max(1, x["delivered"]) * 1e6)
+            r.setdefault(name, []).append(per_m(x))
             if x["lost"]:
                 r.setdefault("lost", []).append(f"{name}: {x['lost_by_stage']}")
 
 
-def train(work, archive, java_home=None, flags=""):
+def train(work, java_home=None, flags=""):
     """One run of every workload with `flags` (to make a class-data archive at exit)."""
     d, _ = daemon(work, java_home, flags)
     try:
@@ -93,16 +85,15 @@ def measure(work, java_home, flags):
     d, ready = daemon(work, java_home, flags)
     try:
         r["ready"] = [ready]
-        cold = d.measure("tcp", lambda: run.workload("tcp4", COLD, arg=d.device), COLD)[1]
-        r["cold"] = [cold["cpu"] / max(1, cold["delivered"]) * 1e6]
+        connects = lambda: d.measure("tcp", lambda: run.workload("tcp4", COLD, arg=d.device), COLD)[1]
+        r["cold"] = [per_m(connects())]
         every_workload(d)  # warm-up
-        warm = d.measure("tcp", lambda: run.workload("tcp4", COLD, arg=d.device), COLD)[1]
-        r["warm"] = [warm["cpu"] / max(1, warm["delivered"]) * 1e6]
+        r["warm"] = [per_m(connects())]
         every_workload(d, r)
         for rate in SWEEP:
             ops = rate * run.RATE_SECONDS
             _, x = d.measure("zfs", lambda: run.workload("zfs-ioctl", ops, 2, rate, d.device), ops)
-            r[f"zfs sweep {rate // 1000}k/s"] = [x["cpu"] / max(1, x["delivered"]) * 1e6]
+            r[f"zfs sweep {rate // 1000}k/s"] = [per_m(x)]
             if x["lost"]:
                 r.setdefault("lost", []).append(f"{rate // 1000}k/s: {x['lost_by_stage']}")
         r["rss"] = [run.status_kib(d.pid, "VmRSS") / 1024]
@@ -117,10 +108,10 @@ def main():
     opts, archive = options(work)
     if archive:
         run.log("training run for the AppCDS archive")
-        train(work, archive, flags=f"-XX:ArchiveClassesAtExit={archive}")
+        train(work, flags=f"-XX:ArchiveClassesAtExit={archive}")
     if JDK21 and archive:
         run.log("training run for JDK 21's automatic archive")
-        train(work, None, JDK21, opts[-1][2])
+        train(work, JDK21, opts[-1][2])
     res = {label: {} for label, _, _ in opts}
     for rep in range(REPS):
         for label, home, flags in opts:

@@ -118,8 +118,9 @@ def wait_for_lines(count, expected, settle):
 class Daemon:
     """target/bpfwatch run on a bench config, started the way systemd starts it (NOTIFY_SOCKET)."""
 
-    def __init__(self, work):
+    def __init__(self, work, env=None):
         self.work = work
+        self.env = env or {}  # added to the launcher's environment (BPFWATCH_JAVA_OPTS, JAVA_HOME)
         self.logs = os.path.join(work, "logs")
         self.device = os.path.join(work, "zfs-stand-in")
         open(self.device, "w").close()
@@ -148,7 +149,7 @@ class Daemon:
             os.unlink(sock_path)
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(sock_path)
-        env = dict(os.environ, NOTIFY_SOCKET=sock_path)
+        env = dict(os.environ, **self.env, NOTIFY_SOCKET=sock_path)
         shutil.rmtree(self.logs, ignore_errors=True)
         t0 = time.monotonic()
         self.proc = subprocess.Popen([LAUNCHER, "run", "--config", self.config, "--logs-dir", self.logs], env=env,

@@ -150,13 +150,12 @@ class OtlpExportIT {
         assertThat(metric(port, "bpfwatch_events_lost_total{monitor=\"tcp\",stage=\"export\"}")).isZero();
     }
 
-    /** Each thread's nice value by its name (as the kernel has it: 15 characters), for bpfwatch's own threads. */
     private static void assertNiceValues(Map<String, Integer> nice) {
         nice.forEach((name, n) -> assertThat(n).as("nice of %s in %s", name, nice)
                 .isEqualTo(name.startsWith("bpfwatch-otlp-") || name.startsWith("OkHttp http") ? 10 : 0));
     }
 
-    /** Nice value by thread name of the daemon's own threads and of its HTTP client's threads while they send. */
+    /** Each thread's nice value by its name (as the kernel has it: 15 characters), for bpfwatch's own threads and its HTTP client's while they send. */
     private static Map<String, Integer> threadNiceValues(long pid) throws Exception {
         Map<String, Integer> out = new java.util.TreeMap<>();
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
