@@ -18,7 +18,9 @@ Measured per daemon:
     workload, and for the zfs sweep at 300k and 500k events/s, with any loss;
   - RSS after the sweep and VmHWM (the high-water mark over the whole run, start included).
 Medians of BENCH_REPS (2). Writes bench/results/jvm.md. BENCH_JVM_OPTIONS="label=flags;..." compares
-the default with those options instead (written to bench/results/jvm-options.md).
+the default with those options instead, and BENCH_JVM_APPS="label=quarkus-app directory;..." with
+other builds of the daemon (another commit's target/quarkus-app), on the shipped flags (written
+to bench/results/jvm-options.md and jvm-builds.md).
 """
 import importlib.util
 import os
@@ -38,22 +40,28 @@ SWEEP = [300_000, 500_000]
 JDK21 = os.environ.get("BENCH_JDK21")
 
 
+def pairs(var):
+    """BENCH_...="label=value;label=value" as [(label, value)]."""
+    return [(o.split("=", 1)[0].strip(), o.split("=", 1)[1].strip()) for o in os.environ.get(var, "").split(";") if "=" in o]
+
+
 def options(work):
+    """[(label, launcher environment, JVM flags)] and the AppCDS archive's path (None when comparing given options)."""
     archive = os.path.join(work, "app.jsa")
-    if os.environ.get("BENCH_JVM_OPTIONS"):  # "label=flags;label=flags": compared with the default alone
-        return [("default", None, "")] + [(o.split("=", 1)[0].strip(), None, o.split("=", 1)[1].strip())
-                                          for o in os.environ["BENCH_JVM_OPTIONS"].split(";") if "=" in o], None
-    out = [("default", None, ""), ("C1 only", None, "-XX:TieredStopAtLevel=1"),
-           ("AppCDS", None, f"-XX:SharedArchiveFile={archive}")]
+    if os.environ.get("BENCH_JVM_OPTIONS") or os.environ.get("BENCH_JVM_APPS"):  # compared with the default alone
+        return ([("default", {}, "")] + [(label, {}, flags) for label, flags in pairs("BENCH_JVM_OPTIONS")]
+                + [(label, {"BPFWATCH_APP_DIR": app}, "") for label, app in pairs("BENCH_JVM_APPS")]), None
+    out = [("default", {}, ""), ("C1 only", {}, "-XX:TieredStopAtLevel=1"),
+           ("AppCDS", {}, f"-XX:SharedArchiveFile={archive}")]
     if JDK21:
-        out += [("JDK 21", JDK21, ""),
-                ("JDK 21 + AutoCDS", JDK21, f"-XX:+AutoCreateSharedArchive -XX:SharedArchiveFile={os.path.join(work, 'auto21.jsa')}")]
+        out += [("JDK 21", {"JAVA_HOME": JDK21}, ""),
+                ("JDK 21 + AutoCDS", {"JAVA_HOME": JDK21},
+                 f"-XX:+AutoCreateSharedArchive -XX:SharedArchiveFile={os.path.join(work, 'auto21.jsa')}")]
     return out, archive
 
 
-def daemon(work, java_home, flags):
-    env = {"BPFWATCH_JAVA_OPTS": flags, **({"JAVA_HOME": java_home} if java_home else {})}
-    d = run.Daemon(tempfile.mkdtemp(prefix="jvm-", dir=work), env)
+def daemon(work, env, flags):
+    d = run.Daemon(tempfile.mkdtemp(prefix="jvm-", dir=work), {"BPFWATCH_JAVA_OPTS": flags, **env})
     return d, d.start()
 
 
@@ -71,18 +79,18 @@ def every_workload(d, r=None):
                 r.setdefault("lost", []).append(f"{name}: {x['lost_by_stage']}")
 
 
-def train(work, java_home=None, flags=""):
+def train(work, env, flags):
     """One run of every workload with `flags` (to make a class-data archive at exit)."""
-    d, _ = daemon(work, java_home, flags)
+    d, _ = daemon(work, env, flags)
     try:
         every_workload(d)
     finally:
         d.stop()
 
 
-def measure(work, java_home, flags):
+def measure(work, env, flags):
     r = {}
-    d, ready = daemon(work, java_home, flags)
+    d, ready = daemon(work, env, flags)
     try:
         r["ready"] = [ready]
         connects = lambda: d.measure("tcp", lambda: run.workload("tcp4", COLD, arg=d.device), COLD)[1]
@@ -103,20 +111,26 @@ def measure(work, java_home, flags):
     return r
 
 
+def given():
+    """How to reproduce a comparison of given options or builds."""
+    v = " ".join(f"{k}='{os.environ[k]}'" for k in ("BENCH_JVM_OPTIONS", "BENCH_JVM_APPS") if os.environ.get(k))
+    return f"`{v} make bench-jvm`" + (" (each build's target/quarkus-app)" if os.environ.get("BENCH_JVM_APPS") else "") + ".\n\n"
+
+
 def main():
     work = tempfile.mkdtemp(prefix="bpfwatch-jvm-")
     opts, archive = options(work)
     if archive:
         run.log("training run for the AppCDS archive")
-        train(work, flags=f"-XX:ArchiveClassesAtExit={archive}")
+        train(work, {}, f"-XX:ArchiveClassesAtExit={archive}")
     if JDK21 and archive:
         run.log("training run for JDK 21's automatic archive")
-        train(work, JDK21, opts[-1][2])
+        train(work, opts[-1][1], opts[-1][2])
     res = {label: {} for label, _, _ in opts}
     for rep in range(REPS):
-        for label, home, flags in opts:
+        for label, env, flags in opts:
             run.log(f"repetition {rep + 1}/{REPS}: {label}")
-            for k, v in measure(work, home, flags).items():
+            for k, v in measure(work, env, flags).items():
                 res[label].setdefault(k, []).extend(v)
 
     def med(label, key, fmt="{:.2f}"):
@@ -131,7 +145,7 @@ def main():
     rows += [("RSS after the sweep, MiB", "rss"), ("peak RSS (VmHWM), MiB", "hwm")]
     kernel = os.uname().release
     text = (f"JVM options compared on the same workloads, daemons alternating, medians of {REPS}; kernel {kernel}, "
-            f"{os.cpu_count()} CPUs. Reproduce: " + (f"`BENCH_JVM_OPTIONS='{os.environ.get('BENCH_JVM_OPTIONS')}' make bench-jvm`.\n\n" if not archive else
+            f"{os.cpu_count()} CPUs. Reproduce: " + (given() if not archive else
             "`make bench-jvm` (BENCH_JDK21=<a JDK 21 home> adds the JDK 21 columns).\n\n"))
     text += "| | " + " | ".join(labels) + " |\n|---|" + "---|" * len(labels) + "\n"
     for title, key in rows:
@@ -145,7 +159,8 @@ def main():
     text += "\nLost: " + ("none, in every run.\n" if not losses else "\n" + "\n".join(losses) + "\n")
     print(text)
     os.makedirs(run.OUT, exist_ok=True)
-    with open(os.path.join(run.OUT, "jvm-options.md" if not archive else "jvm.md"), "w") as f:
+    name = "jvm.md" if archive else "jvm-builds.md" if os.environ.get("BENCH_JVM_APPS") else "jvm-options.md"
+    with open(os.path.join(run.OUT, name), "w") as f:
         f.write(text)
     shutil.rmtree(work, ignore_errors=True)
 

@@ -1,9 +1,8 @@
 package io.bpfwatch.context;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.io.SerializedString;
-
-import java.io.IOException;
+import io.bpfwatch.event.FieldWriter;
+import io.bpfwatch.event.FieldWriter.Name;
+import io.bpfwatch.event.JsonLineEncoder;
 
 /**
  * Who is behind an event beyond pid and comm. Immutable and shared: every event of one process
@@ -11,10 +10,8 @@ import java.io.IOException;
  * not known or not asked for is null (ppid: 0) and not written.
  */
 public final class ProcessContext {
-    private static final com.fasterxml.jackson.core.JsonFactory FACTORY = com.fasterxml.jackson.core.JsonFactory.builder().build();
-    private static final SerializedString PPID = new SerializedString("ppid"), PCOMM = new SerializedString("pcomm"),
-            EXE = new SerializedString("exe"), CGROUP = new SerializedString("cgroup"), UNIT = new SerializedString("unit"),
-            CONTAINER = new SerializedString("container"), POD = new SerializedString("pod");
+    private static final Name PPID = Name.of("ppid"), PCOMM = Name.of("pcomm"), EXE = Name.of("exe"), CGROUP = Name.of("cgroup"),
+            UNIT = Name.of("unit"), CONTAINER = Name.of("container"), POD = Name.of("pod");
 
     public final int ppid;
     public final String pcomm;
@@ -35,50 +32,45 @@ public final class ProcessContext {
     }
 
     /**
-     * The fields after the common ones (pid, uid, comm). Encoded once per context and copied
-     * into each line after that: every event of a process shares this object, so its fields
-     * cost one copy per line instead of five escaped strings.
+     * The fields after the common ones (pid, uid, comm) as JSON: {@code ,"ppid":1,"pcomm":"init",...},
+     * or nothing. Encoded once per context and copied into each line after that: every event of a
+     * process shares this object, so its fields cost one copy per line instead of five escaped
+     * strings.
      */
-    public void write(JsonGenerator g) throws IOException {
-        SerializedString f = fragment;
-        if (f == null) fragment = f = encode();
-        if (f.charLength() > 0) g.writeRaw(f);
+    public byte[] json() {
+        byte[] j = json;
+        if (j == null) json = j = encode();
+        return j;
     }
 
-    private volatile SerializedString fragment;
+    private volatile byte[] json;
 
-    /** ",\"ppid\":1,\"pcomm\":\"init\",..." as Jackson writes those fields (its escaping), or "". */
-    private SerializedString encode() throws IOException {
-        java.io.StringWriter w = new java.io.StringWriter(128);
-        try (JsonGenerator g = FACTORY.createGenerator(w)) {
-            g.writeStartObject();
-            writeFields(g);
-            g.writeEndObject();
-        }
-        String object = w.toString(); // {"ppid":...}
-        return new SerializedString(object.length() <= 2 ? "" : "," + object.substring(1, object.length() - 1));
+    private byte[] encode() {
+        JsonLineEncoder e = new JsonLineEncoder(256);
+        e.startObject();
+        writeFields(e);
+        e.endObject();
+        int n = e.size(); // {"ppid":...}
+        if (n <= 2) return new byte[0];
+        byte[] b = java.util.Arrays.copyOf(e.array(), n - 1);
+        b[0] = ',';
+        return b;
     }
 
-    private void writeFields(JsonGenerator g) throws IOException {
+    private void writeFields(FieldWriter w) {
         if (ppid > 0) {
-            g.writeFieldName(PPID);
-            g.writeNumber(ppid);
-            if (pcomm != null) {
-                g.writeFieldName(PCOMM);
-                g.writeString(pcomm);
-            }
+            w.field(PPID, ppid);
+            if (pcomm != null) w.field(PCOMM, pcomm);
         }
-        field(g, EXE, exe);
-        field(g, CGROUP, cgroup);
-        field(g, UNIT, unit);
-        field(g, CONTAINER, container);
-        field(g, POD, pod);
+        field(w, EXE, exe);
+        field(w, CGROUP, cgroup);
+        field(w, UNIT, unit);
+        field(w, CONTAINER, container);
+        field(w, POD, pod);
     }
 
-    private static void field(JsonGenerator g, SerializedString name, String value) throws IOException {
-        if (value == null) return;
-        g.writeFieldName(name);
-        g.writeString(value);
+    private static void field(FieldWriter w, Name name, String value) {
+        if (value != null) w.field(name, value);
     }
 
     @Override

@@ -1,9 +1,6 @@
 package io.bpfwatch.event;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.context.ProcessContext;
-
-import java.io.IOException;
 
 /**
  * One decoded event: the fields every event has (PRODUCT.md: time, monitor, event, pid, uid,
@@ -55,30 +52,5 @@ public abstract class Event {
     }
 
     /** Writes the monitor's own fields after the common ones. */
-    public abstract void writeFields(JsonGenerator g) throws IOException;
-
-    // the writer threads' digit buffers (writeRawValue copies out of it)
-    private static final ThreadLocal<char[]> MILLIS = ThreadLocal.withInitial(() -> new char[24]);
-
-    /**
-     * Writes a duration as milliseconds rounded to the microsecond ("0.032", "12.5", "3.0"),
-     * the digits Double.toString gave, without its cost (or its exponent past 10^7 ms).
-     */
-    public static void writeMillis(JsonGenerator g, long nanos) throws IOException {
-        char[] c = MILLIS.get();
-        long micros = (Math.abs(nanos) + 500) / 1000;
-        int n = c.length;
-        int frac = (int) (micros % 1000);
-        long whole = micros / 1000;
-        int digits = frac == 0 ? 1 : (frac % 100 == 0 ? 1 : frac % 10 == 0 ? 2 : 3);
-        int f = frac == 0 ? 0 : digits == 1 ? frac / 100 : digits == 2 ? frac / 10 : frac;
-        for (int i = 0; i < digits; i++, f /= 10) c[--n] = (char) ('0' + f % 10);
-        c[--n] = '.';
-        do {
-            c[--n] = (char) ('0' + whole % 10);
-            whole /= 10;
-        } while (whole > 0);
-        if (nanos < 0) c[--n] = '-';
-        g.writeRawValue(c, n, c.length - n);
-    }
+    public abstract void writeFields(FieldWriter w);
 }

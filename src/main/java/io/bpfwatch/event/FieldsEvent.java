@@ -1,21 +1,19 @@
 package io.bpfwatch.event;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
+import java.math.BigInteger;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
 /**
  * An event of a custom monitor: its fields are whatever the user's program produced, in order.
- * Values are Strings, Longs, Doubles, Booleans, Jackson nodes (a JSON object the program
+ * Values are Strings, Longs, BigIntegers (u64 past 2^63), Doubles, Booleans, Jackson nodes (a JSON object the program
  * printed), lists and maps of those. The process fields (pid, uid, comm) are written only when
  * known: a bpftrace script prints them or not.
  */
 public final class FieldsEvent extends Event {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final String monitor;
     private final String event;
     private final Map<String, Object> fields;
@@ -51,41 +49,75 @@ public final class FieldsEvent extends Event {
     }
 
     @Override
-    public void writeFields(JsonGenerator g) throws IOException {
+    public void writeFields(FieldWriter w) {
         for (Map.Entry<String, Object> f : fields.entrySet()) {
-            g.writeFieldName(f.getKey());
-            write(g, f.getValue());
+            w.name(f.getKey());
+            write(w, f.getValue());
         }
     }
 
-    private static void write(JsonGenerator g, Object v) throws IOException {
+    private static void write(FieldWriter w, Object v) {
         if (v == null) {
-            g.writeNull();
+            w.nullValue();
         } else if (v instanceof String s) {
-            g.writeString(s);
+            w.string(s);
         } else if (v instanceof Long l) {
-            g.writeNumber(l);
+            w.number(l);
         } else if (v instanceof Integer i) {
-            g.writeNumber(i);
+            w.number(i);
         } else if (v instanceof Double d) {
-            g.writeNumber(d);
+            w.number(d);
         } else if (v instanceof Boolean b) {
-            g.writeBoolean(b);
+            w.bool(b);
+        } else if (v instanceof BigInteger b) {
+            w.number(b);
         } else if (v instanceof JsonNode n) {
-            JSON.writeTree(g, n);
+            write(w, n);
         } else if (v instanceof List<?> list) {
-            g.writeStartArray();
-            for (Object o : list) write(g, o);
-            g.writeEndArray();
+            w.startArray();
+            for (Object o : list) write(w, o);
+            w.endArray();
         } else if (v instanceof Map<?, ?> map) {
-            g.writeStartObject();
+            w.startObject();
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                g.writeFieldName(String.valueOf(e.getKey()));
-                write(g, e.getValue());
+                w.name(String.valueOf(e.getKey()));
+                write(w, e.getValue());
             }
-            g.writeEndObject();
+            w.endObject();
         } else {
-            g.writeString(v.toString());
+            w.string(v.toString());
+        }
+    }
+
+    /**
+     * A JSON value the program printed, as it was; a number with a fraction or an exponent is
+     * written as the double it reads as.
+     */
+    private static void write(FieldWriter w, JsonNode n) {
+        switch (n.getNodeType()) {
+            case OBJECT -> {
+                w.startObject();
+                for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    w.name(e.getKey());
+                    write(w, e.getValue());
+                }
+                w.endObject();
+            }
+            case ARRAY -> {
+                w.startArray();
+                for (JsonNode item : n) write(w, item);
+                w.endArray();
+            }
+            case STRING -> w.string(n.textValue());
+            case BOOLEAN -> w.bool(n.booleanValue());
+            case NUMBER -> {
+                if (!n.isIntegralNumber()) w.number(n.doubleValue());
+                else if (n.canConvertToLong()) w.number(n.longValue());
+                else w.number(n.bigIntegerValue());
+            }
+            case NULL, MISSING -> w.nullValue();
+            default -> w.string(n.asText()); // binary, POJO: not produced by parsing text
         }
     }
 

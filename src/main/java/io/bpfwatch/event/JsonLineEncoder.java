@@ -1,127 +1,331 @@
 package io.bpfwatch.event;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.io.SerializedString;
-
-import java.io.IOException;
-import java.io.OutputStream;
 import java.util.Arrays;
 
 /**
- * Encodes events as JSON lines into one growable byte buffer, reused batch after batch.
- * Jackson escapes every string (control characters, quotes, backslashes), so attacker-chosen
- * names cannot break a line or forge a field. Not thread-safe: one per writer thread.
+ * Encodes events as JSON lines into one growable byte buffer, reused batch after batch. Every
+ * string is escaped as Jackson escapes it (quote and backslash; control characters as the short
+ * escapes n, t, r, b, f or as u00XX; everything else as UTF-8), so attacker-chosen names cannot
+ * break a line or forge a field. A lone surrogate (only a custom monitor's JSON can carry one)
+ * becomes U+FFFD.
+ * Written by hand rather than with Jackson's generator: C2 compiles this into a few small
+ * methods where Jackson's generator, inlined into every event's fields, made the largest
+ * compiles of a start. Not thread-safe: one per writer thread.
  */
-public final class JsonLineEncoder {
-    private static final JsonFactory FACTORY = JsonFactory.builder().build();
-    private static final SerializedString TIME = new SerializedString("time"), MONITOR = new SerializedString("monitor"),
-            EVENT = new SerializedString("event"), PID = new SerializedString("pid"), UID = new SerializedString("uid"),
-            COMM = new SerializedString("comm");
+public final class JsonLineEncoder extends FieldWriter {
+    private static final byte[] TIME = "{\"time\":\"".getBytes(), MONITOR = "\",\"monitor\":".getBytes(),
+            EVENT = ",\"event\":".getBytes(), PID = ",\"pid\":".getBytes(), UID = ",\"uid\":".getBytes(),
+            COMM = ",\"comm\":".getBytes(), NULL = "null".getBytes(), TRUE = "true".getBytes(), FALSE = "false".getBytes();
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes();
+    /** Per ASCII character: 0 written as is, 'u' as backslash-u00XX, else the letter after the backslash. */
+    private static final byte[] ESCAPE = new byte[128];
 
-    private final Buffer out = new Buffer();
-    private JsonGenerator gen;
+    static {
+        for (int c = 0; c < 0x20; c++) ESCAPE[c] = 'u';
+        ESCAPE['\n'] = 'n';
+        ESCAPE['\t'] = 't';
+        ESCAPE['\r'] = 'r';
+        ESCAPE['\b'] = 'b';
+        ESCAPE['\f'] = 'f';
+        ESCAPE['"'] = '"';
+        ESCAPE['\\'] = '\\';
+    }
+
+    private byte[] bytes;
+    private int size;
+    /** A comma is due before the next name or array item. */
+    private boolean comma;
     private final Rfc3339 rfc3339 = new Rfc3339();
 
     public JsonLineEncoder() {
-        gen = newGenerator();
+        this(64 << 10);
     }
 
-    private JsonGenerator newGenerator() {
-        try {
-            JsonGenerator g = FACTORY.createGenerator(out, JsonEncoding.UTF8);
-            g.setRootValueSeparator(null);
-            return g;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+    public JsonLineEncoder(int capacity) {
+        bytes = new byte[capacity];
     }
 
     /** Appends one line (object + '\n'); returns the buffer length after it. */
-    public int append(Event e) throws IOException {
-        JsonGenerator g = gen;
-        g.writeStartObject();
-        g.writeFieldName(TIME);
-        g.writeString(rfc3339.format(e.time), 0, Rfc3339.LENGTH);
-        g.writeFieldName(MONITOR);
-        g.writeString(e.monitor());
-        g.writeFieldName(EVENT);
-        g.writeString(e.event());
+    public int append(Event e) {
+        ensure(TIME.length + Rfc3339.LENGTH + 1);
+        byte[] b = bytes;
+        int p = size;
+        System.arraycopy(TIME, 0, b, p, TIME.length);
+        p += TIME.length;
+        char[] t = rfc3339.format(e.time);
+        for (int i = 0; i < Rfc3339.LENGTH; i++) b[p++] = (byte) t[i];
+        size = p;
+        raw(MONITOR);
+        quoted(e.monitor());
+        raw(EVENT);
+        quoted(e.event());
         if (e.comm != null) { // events of custom monitors may not know their process
-            g.writeFieldName(PID);
-            g.writeNumber(e.pid);
-            g.writeFieldName(UID);
-            g.writeNumber(e.uid & 0xffffffffL);
-            g.writeFieldName(COMM);
-            g.writeString(e.comm);
+            raw(PID);
+            digits(e.pid);
+            raw(UID);
+            digits(e.uid & 0xffffffffL);
+            raw(COMM);
+            quoted(e.comm);
         }
-        if (e.context != null) e.context.write(g);
-        e.writeFields(g);
-        g.writeEndObject();
-        g.writeRaw('\n');
-        return size();
+        if (e.context != null) raw(e.context.json());
+        comma = true;
+        e.writeFields(this);
+        ensure(2);
+        bytes[size++] = '}';
+        bytes[size++] = '\n';
+        comma = false;
+        return size;
     }
 
     /** Drops a partly written line (an event whose fields threw) back to {@code size}. */
     public void truncate(int size) {
-        flush();
-        // the generator may be mid-object: start a fresh one
-        gen = newGenerator();
-        out.size = size;
+        this.size = size;
+        comma = false;
     }
 
-    /** The encoded lines; the generator's buffer is flushed into it first (once per batch, not per line). */
+    /** The encoded lines, {@link #size()} bytes of them. */
     public byte[] array() {
-        flush();
-        return out.bytes;
+        return bytes;
     }
 
-    /** Bytes encoded so far, including what the generator still buffers. */
     public int size() {
-        return out.size + gen.getOutputBuffered();
-    }
-
-    private void flush() {
-        try {
-            gen.flush();
-        } catch (IOException e) {
-            throw new IllegalStateException(e); // the target is a byte array: cannot fail
-        }
+        return size;
     }
 
     public void reset() {
-        flush();
-        out.size = 0;
-        if (out.bytes.length > (8 << 20)) out.bytes = new byte[64 << 10];
+        size = 0;
+        comma = false;
+        if (bytes.length > (8 << 20)) bytes = new byte[64 << 10];
     }
 
     /** Encodes a single event to a String (tests, /monitors examples). */
-    public static String toLine(Event e) throws IOException {
-        JsonLineEncoder enc = new JsonLineEncoder();
+    public static String toLine(Event e) {
+        JsonLineEncoder enc = new JsonLineEncoder(1024);
         enc.append(e);
-        return new String(enc.array(), 0, enc.size(), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(enc.bytes, 0, enc.size, java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    private static final class Buffer extends OutputStream {
-        byte[] bytes = new byte[64 << 10];
-        int size;
+    // --- FieldWriter
 
-        private void ensure(int extra) {
-            if (size + extra > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + extra));
+    @Override
+    public void name(Name name) {
+        byte[] n = name.json;
+        ensure(n.length + 1);
+        if (comma) bytes[size++] = ',';
+        System.arraycopy(n, 0, bytes, size, n.length);
+        size += n.length;
+        comma = false;
+    }
+
+    @Override
+    public void name(String name) {
+        separate();
+        quoted(name);
+        ensure(1);
+        bytes[size++] = ':';
+        comma = false;
+    }
+
+    @Override
+    public void string(String value) {
+        separate();
+        if (value == null) raw(NULL);
+        else quoted(value);
+        comma = true;
+    }
+
+    @Override
+    public void number(long value) {
+        separate();
+        digits(value);
+        comma = true;
+    }
+
+    @Override
+    public void number(double value) {
+        separate();
+        if (Double.isFinite(value)) ascii(Double.toString(value));
+        else raw(NULL);
+        comma = true;
+    }
+
+    @Override
+    public void number(java.math.BigInteger value) {
+        separate();
+        ascii(value.toString());
+        comma = true;
+    }
+
+    @Override
+    public void bool(boolean value) {
+        separate();
+        raw(value ? TRUE : FALSE);
+        comma = true;
+    }
+
+    @Override
+    public void nullValue() {
+        separate();
+        raw(NULL);
+        comma = true;
+    }
+
+    @Override
+    public void millis(long nanos) {
+        separate();
+        ensure(24);
+        long micros = (Math.abs(nanos) + 500) / 1000;
+        int frac = (int) (micros % 1000);
+        long whole = micros / 1000;
+        if (nanos < 0) bytes[size++] = '-';
+        digits(whole);
+        byte[] b = bytes;
+        int p = size;
+        b[p++] = '.';
+        b[p++] = (byte) ('0' + frac / 100);
+        if (frac % 100 != 0) {
+            b[p++] = (byte) ('0' + frac / 10 % 10);
+            if (frac % 10 != 0) b[p++] = (byte) ('0' + frac % 10);
         }
+        size = p;
+        comma = true;
+    }
 
-        @Override
-        public void write(int b) {
+    @Override
+    public void startArray() {
+        open((byte) '[');
+    }
+
+    @Override
+    public void endArray() {
+        close((byte) ']');
+    }
+
+    @Override
+    public void startObject() {
+        open((byte) '{');
+    }
+
+    @Override
+    public void endObject() {
+        close((byte) '}');
+    }
+
+    private void open(byte c) {
+        separate();
+        ensure(1);
+        bytes[size++] = c;
+        comma = false;
+    }
+
+    private void close(byte c) {
+        ensure(1);
+        bytes[size++] = c;
+        comma = true;
+    }
+
+    // --- bytes
+
+    private void separate() {
+        if (comma) {
             ensure(1);
-            bytes[size++] = (byte) b;
+            bytes[size++] = ',';
         }
+    }
 
-        @Override
-        public void write(byte[] b, int off, int len) {
-            ensure(len);
-            System.arraycopy(b, off, bytes, size, len);
-            size += len;
+    private void ensure(int extra) {
+        if (size + extra > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + extra));
+    }
+
+    void raw(byte c) {
+        ensure(1);
+        bytes[size++] = c;
+    }
+
+    void raw(byte[] r) {
+        ensure(r.length);
+        System.arraycopy(r, 0, bytes, size, r.length);
+        size += r.length;
+    }
+
+    /** Characters known to be printable ASCII (a number's digits). */
+    private void ascii(String s) {
+        int n = s.length();
+        ensure(n);
+        byte[] b = bytes;
+        int p = size;
+        for (int i = 0; i < n; i++) b[p++] = (byte) s.charAt(i);
+        size = p;
+    }
+
+    private void digits(long v) {
+        ensure(20);
+        if (v < 0) {
+            if (v == Long.MIN_VALUE) {
+                ascii("-9223372036854775808");
+                return;
+            }
+            bytes[size++] = '-';
+            v = -v;
         }
+        long p10 = 1;
+        int len = 1;
+        while (len < 19 && v >= p10 * 10) {
+            p10 *= 10;
+            len++;
+        }
+        int n = size + len;
+        byte[] b = bytes;
+        for (int i = n - 1; i >= size; i--) {
+            b[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        size = n;
+    }
+
+    /** A JSON string: quotes, escapes, UTF-8. */
+    void quoted(String s) {
+        int n = s.length();
+        ensure(2 + 6 * n);
+        byte[] b = bytes;
+        int p = size;
+        b[p++] = '"';
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                byte e = ESCAPE[c];
+                if (e == 0) {
+                    b[p++] = (byte) c;
+                } else {
+                    b[p++] = '\\';
+                    b[p++] = e;
+                    if (e == 'u') {
+                        b[p++] = '0';
+                        b[p++] = '0';
+                        b[p++] = HEX[c >> 4];
+                        b[p++] = HEX[c & 0xf];
+                    }
+                }
+            } else if (c < 0x800) {
+                b[p++] = (byte) (0xc0 | c >> 6);
+                b[p++] = (byte) (0x80 | c & 0x3f);
+            } else if (!Character.isSurrogate(c)) {
+                b[p++] = (byte) (0xe0 | c >> 12);
+                b[p++] = (byte) (0x80 | c >> 6 & 0x3f);
+                b[p++] = (byte) (0x80 | c & 0x3f);
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                int cp = Character.toCodePoint(c, s.charAt(++i));
+                b[p++] = (byte) (0xf0 | cp >> 18);
+                b[p++] = (byte) (0x80 | cp >> 12 & 0x3f);
+                b[p++] = (byte) (0x80 | cp >> 6 & 0x3f);
+                b[p++] = (byte) (0x80 | cp & 0x3f);
+            } else { // a lone surrogate: U+FFFD
+                b[p++] = (byte) 0xef;
+                b[p++] = (byte) 0xbf;
+                b[p++] = (byte) 0xbd;
+            }
+        }
+        b[p++] = '"';
+        size = p;
     }
 }

@@ -1,15 +1,10 @@
 package io.bpfwatch.export;
 
-import com.fasterxml.jackson.core.Base64Variant;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.base.GeneratorBase;
+import io.bpfwatch.event.FieldWriter;
+import io.bpfwatch.event.JsonLineEncoder;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.AttributesBuilder;
 
-import java.io.IOException;
-import java.io.StringWriter;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -19,14 +14,13 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * A Jackson generator that writes an event's fields straight into OTLP attributes, so an event
- * writes its own fields once, the same way for its JSON line and its log record, with no tree
- * in between: scalars as themselves (a number written raw, like a latency, as a double),
+ * Writes an event's fields straight into OTLP attributes, so an event writes its own fields
+ * once, the same way for its JSON line and its log record, with no tree in between: scalars as
+ * themselves (a duration in milliseconds as a double),
  * nested objects as dotted names, lists of one scalar kind as typed arrays, any other list as
  * its JSON text. One per export thread, reused: {@link #reset} before each event.
  */
-final class AttributesGenerator extends GeneratorBase {
-    private static final JsonFactory JSON = new JsonFactory();
+final class AttributesGenerator extends FieldWriter {
     private AttributesBuilder out;
     /** The dotted prefix of each open object below the top one. */
     private final List<String> prefixes = new ArrayList<>();
@@ -37,13 +31,11 @@ final class AttributesGenerator extends GeneratorBase {
     private int arrayDepth;
     private List<Object> items;
     private boolean scalarsOnly;
-    private StringWriter arrayText;
-    private JsonGenerator side;
+    /** The list being collected, as JSON text: written when its items are not all of one scalar kind. */
+    private final JsonLineEncoder text = new JsonLineEncoder(256);
+    /** {@link #text} while a list is being collected, else null. */
+    private JsonLineEncoder side;
     boolean alert;
-
-    AttributesGenerator() {
-        super(0, null);
-    }
 
     void reset(AttributesBuilder b) {
         out = b;
@@ -60,7 +52,7 @@ final class AttributesGenerator extends GeneratorBase {
     }
 
     /** A scalar value: into the list being collected, or an attribute. */
-    private void scalar(Object v) throws IOException {
+    private void scalar(Object v) {
         if (arrayDepth > 0) {
             if (arrayDepth == 1) items.add(v);
             return;
@@ -95,27 +87,26 @@ final class AttributesGenerator extends GeneratorBase {
     }
 
     @Override
-    public void writeStartArray() throws IOException {
+    public void startArray() {
         if (arrayDepth == 0) {
             arrayKey = key();
             items = new ArrayList<>();
             scalarsOnly = true;
-            arrayText = new StringWriter();
-            side = JSON.createGenerator(arrayText);
+            text.reset();
+            side = text;
         } else {
             scalarsOnly = false;
         }
         arrayDepth++;
-        side.writeStartArray();
+        side.startArray();
     }
 
     @Override
-    public void writeEndArray() throws IOException {
-        side.writeEndArray();
+    public void endArray() {
+        side.endArray();
         if (--arrayDepth > 0) return;
-        side.close();
-        side = null;
         if (arrayKey != null) array(arrayKey);
+        side = null;
     }
 
     private void array(String k) {
@@ -143,15 +134,15 @@ final class AttributesGenerator extends GeneratorBase {
             for (Object o : items) l.add((Boolean) o);
             out.put(AttributeKey.booleanArrayKey(k), l);
         } else {
-            out.put(k, arrayText.toString());
+            out.put(k, new String(side.array(), 0, side.size(), StandardCharsets.UTF_8));
         }
     }
 
     @Override
-    public void writeStartObject() throws IOException {
+    public void startObject() {
         if (arrayDepth > 0) {
             scalarsOnly = false;
-            side.writeStartObject();
+            side.startObject();
             return;
         }
         if (objects > 0) prefixes.add(key() + ".");
@@ -159,9 +150,9 @@ final class AttributesGenerator extends GeneratorBase {
     }
 
     @Override
-    public void writeEndObject() throws IOException {
+    public void endObject() {
         if (arrayDepth > 0) {
-            side.writeEndObject();
+            side.endObject();
             return;
         }
         objects--;
@@ -170,156 +161,72 @@ final class AttributesGenerator extends GeneratorBase {
     }
 
     @Override
-    public void writeFieldName(String name) throws IOException {
-        if (arrayDepth > 0) side.writeFieldName(name);
+    public void name(Name name) {
+        if (arrayDepth > 0) side.name(name);
+        else field = name.text;
+    }
+
+    @Override
+    public void name(String name) {
+        if (arrayDepth > 0) side.name(name);
         else field = name;
     }
 
     @Override
-    public void writeString(String text) throws IOException {
-        if (side != null) side.writeString(text);
-        if (text == null) writeNull();
-        else scalar(text);
-    }
-
-    @Override
-    public void writeString(char[] text, int offset, int len) throws IOException {
-        writeString(new String(text, offset, len));
-    }
-
-    @Override
-    public void writeRawUTF8String(byte[] text, int offset, int length) throws IOException {
-        writeString(new String(text, offset, length, StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public void writeUTF8String(byte[] text, int offset, int length) throws IOException {
-        writeString(new String(text, offset, length, StandardCharsets.UTF_8));
-    }
-
-    /** Raw text is a value here (Event.writeMillis writes numbers raw): a number if it reads as one. */
-    @Override
-    public void writeRaw(String text) throws IOException {
-        if (side != null) side.writeRawValue(text);
-        try {
-            scalar(Double.parseDouble(text));
-        } catch (NumberFormatException e) {
-            scalar(text);
+    public void string(String text) {
+        if (text == null) {
+            nullValue();
+            return;
         }
+        if (side != null) side.string(text);
+        scalar(text);
     }
 
     @Override
-    public void writeRaw(String text, int offset, int len) throws IOException {
-        writeRaw(text.substring(offset, offset + len));
-    }
-
-    @Override
-    public void writeRaw(char[] text, int offset, int len) throws IOException {
-        writeRaw(new String(text, offset, len));
-    }
-
-    @Override
-    public void writeRaw(char c) throws IOException {
-        writeRaw(String.valueOf(c));
-    }
-
-    @Override
-    public void writeRawValue(String text) throws IOException {
-        writeRaw(text);
-    }
-
-    @Override
-    public void writeRawValue(String text, int offset, int len) throws IOException {
-        writeRaw(text, offset, len);
-    }
-
-    @Override
-    public void writeRawValue(char[] text, int offset, int len) throws IOException {
-        writeRaw(text, offset, len);
-    }
-
-    @Override
-    public void writeBinary(Base64Variant variant, byte[] data, int offset, int len) throws IOException {
-        String s = variant.encode(java.util.Arrays.copyOfRange(data, offset, offset + len));
-        writeString(s);
-    }
-
-    @Override
-    public void writeNumber(int v) throws IOException {
-        writeNumber((long) v);
-    }
-
-    @Override
-    public void writeNumber(long v) throws IOException {
-        if (side != null) side.writeNumber(v);
+    public void number(long v) {
+        if (side != null) side.number(v);
         scalar(v);
     }
 
     @Override
-    public void writeNumber(BigInteger v) throws IOException {
+    public void number(double v) {
+        if (!Double.isFinite(v)) {
+            nullValue(); // as the JSON line has it
+            return;
+        }
+        if (side != null) side.number(v);
+        scalar(v);
+    }
+
+    /** A 64-bit attribute if it fits, else its digits as a string (OTLP has no wider integer). */
+    @Override
+    public void number(BigInteger v) {
         if (v.bitLength() < 64) {
-            writeNumber(v.longValue());
+            number(v.longValue());
         } else {
-            if (side != null) side.writeNumber(v);
+            if (side != null) side.number(v);
             scalar(v.toString());
         }
     }
 
+    /** Milliseconds to the microsecond: the same double the JSON line's digits read as. */
     @Override
-    public void writeNumber(double v) throws IOException {
-        if (side != null) side.writeNumber(v);
-        scalar(v);
+    public void millis(long nanos) {
+        long micros = (Math.abs(nanos) + 500) / 1000;
+        number((nanos < 0 ? -micros : micros) / 1000.0);
     }
 
     @Override
-    public void writeNumber(float v) throws IOException {
-        writeNumber((double) v);
-    }
-
-    @Override
-    public void writeNumber(BigDecimal v) throws IOException {
-        writeNumber(v.doubleValue());
-    }
-
-    @Override
-    public void writeNumber(String encodedValue) throws IOException {
-        writeRaw(encodedValue);
-    }
-
-    @Override
-    public void writeBoolean(boolean state) throws IOException {
-        if (side != null) side.writeBoolean(state);
+    public void bool(boolean state) {
+        if (side != null) side.bool(state);
         scalar(state);
     }
 
     @Override
-    public void writeNull() throws IOException {
+    public void nullValue() {
         if (side != null) {
-            side.writeNull();
+            side.nullValue();
             scalarsOnly = false; // a null in a list: the list goes as its JSON text
         }
-    }
-
-    @Override
-    public void writeObject(Object value) throws IOException {
-        if (value == null) writeNull();
-        else if (value instanceof String s) writeString(s);
-        else if (value instanceof Number n) {
-            if (n instanceof Double || n instanceof Float || n instanceof BigDecimal) writeNumber(n.doubleValue());
-            else writeNumber(n.longValue());
-        } else if (value instanceof Boolean b) writeBoolean(b);
-        else writeString(value.toString());
-    }
-
-    @Override
-    public void flush() {
-    }
-
-    @Override
-    protected void _releaseBuffers() {
-    }
-
-    @Override
-    protected void _verifyValueWrite(String typeMsg) {
     }
 }

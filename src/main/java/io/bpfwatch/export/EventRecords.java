@@ -70,9 +70,9 @@ final class EventRecords {
             put(a, POD, c.pod);
         }
         fields.reset(a);
-        fields.writeStartObject();
+        fields.startObject();
         e.writeFields(fields);
-        fields.writeEndObject();
+        fields.endObject();
         boolean alert = fields.alert;
         if (a.size() > expected) expected = Math.min(64, a.size());
         line.reset();

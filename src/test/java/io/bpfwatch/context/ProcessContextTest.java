@@ -3,8 +3,8 @@ package io.bpfwatch.context;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfwatch.event.Event;
+import io.bpfwatch.event.FieldWriter;
 import io.bpfwatch.event.JsonLineEncoder;
-import com.fasterxml.jackson.core.JsonGenerator;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -28,8 +28,9 @@ class ProcessContextTest {
         }
 
         @Override
-        public void writeFields(JsonGenerator g) throws IOException {
-            g.writeNumberField("n", 1);
+        public void writeFields(FieldWriter w) {
+            w.name("n");
+            w.number(1);
         }
     }
 

@@ -71,13 +71,12 @@ class JsonLineEncoderTest {
         java.util.List<Long> values = new java.util.ArrayList<>();
         for (long v : fixed) values.add(v);
         for (int i = 0; i < 20_000; i++) values.add(r.nextLong(9_999_999_000_000L)); // below 10^7 ms, where Double.toString has no exponent
-        java.io.StringWriter w = new java.io.StringWriter();
-        try (com.fasterxml.jackson.core.JsonGenerator g = JSON.getFactory().createGenerator(w)) {
-            g.writeStartArray();
-            for (long v : values) Event.writeMillis(g, v);
-            g.writeEndArray();
-        }
-        String[] got = w.toString().substring(1, w.toString().length() - 1).split(",");
+        JsonLineEncoder w = new JsonLineEncoder();
+        w.startArray();
+        for (long v : values) w.millis(v);
+        w.endArray();
+        String text = new String(w.array(), 0, w.size(), StandardCharsets.UTF_8);
+        String[] got = text.substring(1, text.length() - 1).split(",");
         for (int i = 0; i < values.size(); i++) {
             assertThat(got[i]).as("%d ns", values.get(i)).isEqualTo(Double.toString(Math.round(values.get(i) / 1000.0) / 1000.0));
         }
@@ -100,5 +99,207 @@ class JsonLineEncoderTest {
         assertThat(text.charAt(first - 1)).isEqualTo('\n');
         assertThat(second).isGreaterThan(first);
         assertThat(third).isEqualTo(enc.size()).isEqualTo(text.getBytes(StandardCharsets.UTF_8).length);
+    }
+
+    /**
+     * Jackson's generator, the reference the encoder replaced: the same bytes for the same calls.
+     * With surrogate pairs combined, as the encoder writes them: a character past U+FFFF (an
+     * emoji) as its four UTF-8 bytes, where Jackson by default writes two escaped surrogates.
+     */
+    private static final com.fasterxml.jackson.core.JsonFactory REFERENCE = com.fasterxml.jackson.core.JsonFactory.builder()
+            .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
+
+    private static String jackson(java.util.function.Consumer<com.fasterxml.jackson.core.JsonGenerator> body) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (com.fasterxml.jackson.core.JsonGenerator g = REFERENCE.createGenerator(out)) {
+            body.accept(g);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String ours(java.util.function.Consumer<FieldWriter> body) {
+        JsonLineEncoder w = new JsonLineEncoder(16);
+        body.accept(w);
+        return new String(w.array(), 0, w.size(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void stringsAreEscapedByteForByteAsJacksonEscapesThem() throws Exception {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+        java.util.List<String> strings = new java.util.ArrayList<>(java.util.List.of("", "plain", "\"\\/\u007f\u0080\u07ff\u0800\uffff",
+                "\uD83D\uDE00 emoji", "tab\tcr\rlf\nbs\bff\f\u0000\u001f\u2028"));
+        for (int i = 0; i < 5_000; i++) {
+            StringBuilder b = new StringBuilder();
+            int n = r.nextInt(40);
+            for (int j = 0; j < n; j++) {
+                switch (r.nextInt(5)) {
+                    case 0 -> b.append((char) r.nextInt(0x20)); // control
+                    case 1 -> b.append((char) (0x20 + r.nextInt(0x60))); // printable ASCII, quote and backslash included
+                    case 2 -> b.append((char) (0x80 + r.nextInt(0x780))); // two bytes
+                    case 3 -> b.append((char) (0x800 + r.nextInt(0xD000))); // three bytes, below the surrogates
+                    default -> b.appendCodePoint(0x10000 + r.nextInt(0x100000)); // a surrogate pair
+                }
+            }
+            strings.add(b.toString());
+        }
+        for (String s : strings) {
+            String expected = jackson(g -> {
+                try {
+                    g.writeStartObject();
+                    g.writeStringField(s, s);
+                    g.writeEndObject();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            String got = ours(w -> {
+                w.startObject();
+                w.name(s);
+                w.string(s);
+                w.endObject();
+            });
+            assertThat(got).as("%s", s.chars().mapToObj(c -> String.format("%04x", c)).toList()).isEqualTo(expected);
+            assertThat(ours(w -> {
+                w.startObject();
+                w.field(FieldWriter.Name.of(s), s);
+                w.endObject();
+            })).as("pre-encoded name").isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void aLoneSurrogateBecomesTheReplacementCharacterAndTheLineStaysValid() throws Exception {
+        String line = ours(w -> {
+            w.startObject();
+            w.name("a\uD800");
+            w.string("x\uDC00y\uD800");
+            w.name("b");
+            w.string("\uD800\uD800\uDC00");
+            w.endObject();
+        });
+        JsonNode n = JSON.readTree(line);
+        assertThat(n.get("a\uFFFD").asText()).isEqualTo("x\uFFFDy\uFFFD");
+        assertThat(n.get("b").asText()).isEqualTo("\uFFFD\uD800\uDC00");
+    }
+
+    @Test
+    void numbersBooleansNullsAndNestingAsJacksonWritesThem() throws Exception {
+        long[] longs = {0, 1, -1, 9, 10, 99, 100, 999_999_999_999_999_999L, 1_000_000_000_000_000_000L, Long.MAX_VALUE, Long.MIN_VALUE,
+                Long.MIN_VALUE + 1, Integer.MAX_VALUE, 0xffffffffL};
+        double[] doubles = {0.0, -0.0, 1.5, 1e-7, 1e7, 123456789.125, Double.MIN_VALUE, Double.MAX_VALUE, 0.1 + 0.2};
+        java.math.BigInteger u64 = new java.math.BigInteger("18446744073709551615");
+        String expected = jackson(g -> {
+            try {
+                g.writeStartObject();
+                g.writeArrayFieldStart("l");
+                for (long v : longs) g.writeNumber(v);
+                g.writeEndArray();
+                g.writeArrayFieldStart("d");
+                for (double v : doubles) g.writeNumber(v);
+                g.writeEndArray();
+                g.writeNumberField("u", u64);
+                g.writeObjectFieldStart("o");
+                g.writeBooleanField("t", true);
+                g.writeBooleanField("f", false);
+                g.writeNullField("n");
+                g.writeArrayFieldStart("e");
+                g.writeEndArray();
+                g.writeObjectFieldStart("eo");
+                g.writeEndObject();
+                g.writeArrayFieldStart("nested");
+                g.writeStartArray();
+                g.writeStartObject();
+                g.writeEndObject();
+                g.writeNull();
+                g.writeEndArray();
+                g.writeString((String) null);
+                g.writeEndArray();
+                g.writeEndObject();
+                g.writeEndObject();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        String got = ours(w -> {
+            w.startObject();
+            w.name("l");
+            w.startArray();
+            for (long v : longs) w.number(v);
+            w.endArray();
+            w.name("d");
+            w.startArray();
+            for (double v : doubles) w.number(v);
+            w.endArray();
+            w.name("u");
+            w.number(u64);
+            w.name("o");
+            w.startObject();
+            w.field(FieldWriter.Name.of("t"), true);
+            w.field(FieldWriter.Name.of("f"), false);
+            w.name("n");
+            w.nullValue();
+            w.field(FieldWriter.Name.of("e"), java.util.List.of());
+            w.name("eo");
+            w.startObject();
+            w.endObject();
+            w.name("nested");
+            w.startArray();
+            w.startArray();
+            w.startObject();
+            w.endObject();
+            w.nullValue();
+            w.endArray();
+            w.string(null);
+            w.endArray();
+            w.endObject();
+            w.endObject();
+        });
+        assertThat(got).isEqualTo(expected);
+    }
+
+    @Test
+    void aNumberThatIsNotFiniteIsWrittenAsNull() throws Exception {
+        String line = ours(w -> {
+            w.startArray();
+            w.number(Double.NaN);
+            w.number(Double.POSITIVE_INFINITY);
+            w.number(2.5);
+            w.endArray();
+        });
+        assertThat(line).isEqualTo("[null,null,2.5]");
+    }
+
+    @Test
+    void aCustomMonitorsFieldsNestedAndParsedComeOutAsTheyWentIn() throws Exception {
+        String printed = "{\"k\":[1,-2.5,\"s\\n\",true,null,{\"deep\":[[]]},18446744073709551616,1e400],\"o\":{}}";
+        JsonNode tree = JSON.readTree(printed);
+        java.util.Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("tree", tree);
+        fields.put("list", java.util.List.of(1L, "two", java.util.Map.of("three", 3.0)));
+        fields.put("u64", new java.math.BigInteger("18446744073709551615"));
+        fields.put("none", null);
+        String line = JsonLineEncoder.toLine(new FieldsEvent(0, "custom", "e", fields));
+        JsonNode n = JSON.readTree(line);
+        assertThat(line.indexOf('\n')).isEqualTo(line.length() - 1);
+        assertThat(n.get("tree").get("k").get(0).asLong()).isEqualTo(1);
+        assertThat(n.get("tree").get("k").get(1).asDouble()).isEqualTo(-2.5);
+        assertThat(n.get("tree").get("k").get(2).asText()).isEqualTo("s\n");
+        assertThat(n.get("tree").get("k").get(5).toString()).isEqualTo("{\"deep\":[[]]}");
+        assertThat(n.get("tree").get("k").get(6).bigIntegerValue()).isEqualTo(new java.math.BigInteger("18446744073709551616"));
+        assertThat(n.get("tree").get("k").get(7).isNull()).as("1e400 reads as infinity: null").isTrue();
+        assertThat(n.get("tree").get("o").size()).isZero();
+        assertThat(n.get("list").toString()).isEqualTo("[1,\"two\",{\"three\":3.0}]");
+        assertThat(n.get("u64").bigIntegerValue()).isEqualTo(new java.math.BigInteger("18446744073709551615"));
+        assertThat(n.get("none").isNull()).isTrue();
+        assertThat(n.has("pid")).as("no process: no pid").isFalse();
+    }
+
+    @Test
+    void aBufferThatStartsSmallGrowsForLongStrings() {
+        String big = "\u0001".repeat(100_000);
+        JsonLineEncoder enc = new JsonLineEncoder(16);
+        int n = enc.append(new SimpleEvent(0, 1, "c", 1, big));
+        assertThat(n).isGreaterThan(600_000);
+        assertThat(enc.array()[n - 1]).isEqualTo((byte) '\n');
     }
 }

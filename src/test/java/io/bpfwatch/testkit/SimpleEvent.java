@@ -1,12 +1,14 @@
 package io.bpfwatch.testkit;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.event.Event;
+import io.bpfwatch.event.FieldWriter;
+import io.bpfwatch.event.FieldWriter.Name;
 
 import java.io.IOException;
 
 /** An event made up by a test (sinks and encoders do not care where events come from). */
 public final class SimpleEvent extends Event {
+    private static final Name SEQ = Name.of("seq"), TEXT = Name.of("text");
     public final long seq;
     public final String text;
 
@@ -31,8 +33,8 @@ public final class SimpleEvent extends Event {
     }
 
     @Override
-    public void writeFields(JsonGenerator g) throws IOException {
-        g.writeNumberField("seq", seq);
-        g.writeStringField("text", text);
+    public void writeFields(FieldWriter w) {
+        w.field(SEQ, seq);
+        w.field(TEXT, text);
     }
 }

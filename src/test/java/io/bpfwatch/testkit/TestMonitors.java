@@ -1,9 +1,10 @@
 package io.bpfwatch.testkit;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.config.Section;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.event.FieldWriter;
+import io.bpfwatch.event.FieldWriter.Name;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.libbpf.BpfObject;
 import io.bpfwatch.libbpf.LibC;
@@ -198,6 +199,7 @@ public final class TestMonitors {
     }
 
     public static final class EchoEvent extends Event {
+        private static final Name SEQ = Name.of("seq"), LEN = Name.of("len");
         final long seq;
         final int len;
 
@@ -218,9 +220,9 @@ public final class TestMonitors {
         }
 
         @Override
-        public void writeFields(JsonGenerator g) throws IOException {
-            g.writeNumberField("seq", seq);
-            g.writeNumberField("len", len);
+        public void writeFields(FieldWriter w) {
+            w.field(SEQ, seq);
+            w.field(LEN, len);
         }
     }
 

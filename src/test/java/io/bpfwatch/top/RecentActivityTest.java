@@ -1,6 +1,5 @@
 package io.bpfwatch.top;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.event.Event;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +25,7 @@ class RecentActivityTest {
             }
 
             @Override
-            public void writeFields(JsonGenerator g) {
+            public void writeFields(io.bpfwatch.event.FieldWriter w) {
             }
 
             @Override
@@ -111,7 +110,7 @@ class RecentActivityTest {
             }
 
             @Override
-            public void writeFields(JsonGenerator g) {
+            public void writeFields(io.bpfwatch.event.FieldWriter w) {
             }
 
             @Override

@@ -1,11 +1,10 @@
 package io.bpfwatch.monitor.dns;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.context.ProcessContext;
-import com.fasterxml.jackson.core.io.SerializedString;
 import io.bpfwatch.event.Event;
+import io.bpfwatch.event.FieldWriter;
+import io.bpfwatch.event.FieldWriter.Name;
 
-import java.io.IOException;
 import java.util.List;
 
 /**
@@ -16,14 +15,10 @@ import java.util.List;
  * no name. {@code time} is when the query was sent (or the connection attempted).
  */
 public final class DnsEvent extends Event {
-    // field names pre-encoded: Jackson copies their bytes instead of escaping them per line
-    private static final SerializedString QNAME = new SerializedString("qname"),
-            QTYPE = new SerializedString("qtype"), SERVER = new SerializedString("server"),
-            PORT = new SerializedString("port"), TRANSPORT = new SerializedString("transport"),
-            ID = new SerializedString("id"), RCODE = new SerializedString("rcode"),
-            ANSWERS = new SerializedString("answers"), LATENCY_MS = new SerializedString("latency_ms"),
-            TRUNCATED = new SerializedString("truncated"), ADDRESSES = new SerializedString("addresses"),
-            PROBLEM = new SerializedString("problem");
+    private static final Name QNAME = Name.of("qname"), QTYPE = Name.of("qtype"), SERVER = Name.of("server"),
+            PORT = Name.of("port"), TRANSPORT = Name.of("transport"), ID = Name.of("id"), RCODE = Name.of("rcode"),
+            ANSWERS = Name.of("answers"), LATENCY_MS = Name.of("latency_ms"), TRUNCATED = Name.of("truncated"),
+            ADDRESSES = Name.of("addresses"), PROBLEM = Name.of("problem");
 
     public enum Kind {
         ANSWERED("answered"), TIMEOUT("timeout"), UNANSWERED("unanswered"), CONNECT("connect");
@@ -83,44 +78,25 @@ public final class DnsEvent extends Event {
     }
 
     @Override
-    public void writeFields(JsonGenerator g) throws IOException {
+    public void writeFields(FieldWriter w) {
         if (kind != Kind.CONNECT) {
-            g.writeFieldName(QNAME);
-            g.writeString(qname);
-            g.writeFieldName(QTYPE);
-            g.writeString(qtype < 0 ? null : DnsCodes.typeName(qtype));
+            w.field(QNAME, qname);
+            w.field(QTYPE, qtype < 0 ? null : DnsCodes.typeName(qtype));
         }
-        g.writeFieldName(SERVER);
-        g.writeString(server);
-        g.writeFieldName(PORT);
-        g.writeNumber(port);
-        g.writeFieldName(TRANSPORT);
-        g.writeString(transport);
+        w.field(SERVER, server);
+        w.field(PORT, port);
+        w.field(TRANSPORT, transport);
         if (kind == Kind.CONNECT) return;
-        g.writeFieldName(ID);
-        g.writeNumber(id);
+        w.field(ID, id);
         if (kind == Kind.ANSWERED) {
-            g.writeFieldName(RCODE);
-            g.writeString(DnsCodes.rcodeName(rcode));
-            g.writeFieldName(ANSWERS);
-            g.writeNumber(answers);
-            g.writeFieldName(LATENCY_MS);
-            writeMillis(g, latencyNanos);
-            if (truncated) {
-                g.writeFieldName(TRUNCATED);
-                g.writeBoolean(true);
-            }
-            if (!addresses.isEmpty()) {
-                g.writeFieldName(ADDRESSES);
-                g.writeStartArray();
-                for (String a : addresses) g.writeString(a);
-                g.writeEndArray();
-            }
+            w.field(RCODE, DnsCodes.rcodeName(rcode));
+            w.field(ANSWERS, answers);
+            w.name(LATENCY_MS);
+            w.millis(latencyNanos);
+            if (truncated) w.field(TRUNCATED, true);
+            if (!addresses.isEmpty()) w.field(ADDRESSES, addresses);
         }
-        if (problem != null) {
-            g.writeFieldName(PROBLEM);
-            g.writeString(problem);
-        }
+        if (problem != null) w.field(PROBLEM, problem);
     }
 
     /** top: the names asked ("example.com A") and those that failed ("example.com A NXDOMAIN", "... timeout"). */

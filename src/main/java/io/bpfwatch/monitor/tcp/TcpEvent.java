@@ -1,21 +1,18 @@
 package io.bpfwatch.monitor.tcp;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.io.SerializedString;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.event.FieldWriter;
+import io.bpfwatch.event.FieldWriter.Name;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 
 /** An outgoing TCP connect attempt (tcp.log, event "connect"). */
 public final class TcpEvent extends Event {
-    // field names pre-encoded: Jackson copies their bytes instead of escaping them per line
-    private static final SerializedString FAMILY = new SerializedString("family"),
-            SADDR = new SerializedString("saddr"), SPORT = new SerializedString("sport"),
-            DADDR = new SerializedString("daddr"), DPORT = new SerializedString("dport"),
-            DNS = new SerializedString("dns"), ALERT = new SerializedString("alert"), RULES = new SerializedString("rules");
+    private static final Name FAMILY = Name.of("family"), SADDR = Name.of("saddr"), SPORT = Name.of("sport"),
+            DADDR = Name.of("daddr"), DPORT = Name.of("dport"), DNS = Name.of("dns"), ALERT = Name.of("alert"),
+            RULES = Name.of("rules");
 
     public final boolean ipv6;
     public final int sport;
@@ -55,27 +52,15 @@ public final class TcpEvent extends Event {
     }
 
     @Override
-    public void writeFields(JsonGenerator g) throws IOException {
-        g.writeFieldName(FAMILY);
-        g.writeString(ipv6 ? "ipv6" : "ipv4");
-        g.writeFieldName(SADDR);
-        g.writeString(saddr());
-        g.writeFieldName(SPORT);
-        g.writeNumber(sport);
-        g.writeFieldName(DADDR);
-        g.writeString(daddr());
-        g.writeFieldName(DPORT);
-        g.writeNumber(dport);
-        if (dns != null) {
-            g.writeFieldName(DNS);
-            g.writeString(dns);
-        }
-        g.writeFieldName(ALERT);
-        g.writeBoolean(!rules.isEmpty());
-        g.writeFieldName(RULES);
-        g.writeStartArray();
-        for (String r : rules) g.writeString(r);
-        g.writeEndArray();
+    public void writeFields(FieldWriter w) {
+        w.field(FAMILY, ipv6 ? "ipv6" : "ipv4");
+        w.field(SADDR, saddr());
+        w.field(SPORT, sport);
+        w.field(DADDR, daddr());
+        w.field(DPORT, dport);
+        if (dns != null) w.field(DNS, dns);
+        w.field(ALERT, !rules.isEmpty());
+        w.field(RULES, rules);
     }
 
     /** top: destinations ("name 192.0.2.1:443", "[2001:db8::1]:443") and alerting processes. */

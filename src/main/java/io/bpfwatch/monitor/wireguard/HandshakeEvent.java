@@ -1,10 +1,10 @@
 package io.bpfwatch.monitor.wireguard;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.event.EventHeader;
+import io.bpfwatch.event.FieldWriter;
+import io.bpfwatch.event.FieldWriter.Name;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -15,6 +15,8 @@ import java.nio.ByteBuffer;
  * the kernel was running (a kworker, or the process a softirq interrupted).
  */
 public final class HandshakeEvent extends Event {
+    private static final Name INTERFACE = Name.of("interface"), PEER = Name.of("peer"), ENDPOINT = Name.of("endpoint"),
+            RETRY = Name.of("retry"), ROLE = Name.of("role"), RETRIES = Name.of("retries");
     public final boolean initiated;
     public final String iface;
     public final String peer;
@@ -44,15 +46,15 @@ public final class HandshakeEvent extends Event {
     }
 
     @Override
-    public void writeFields(JsonGenerator g) throws IOException {
-        g.writeStringField("interface", iface);
-        g.writeStringField("peer", peer);
-        g.writeStringField("endpoint", endpoint);
+    public void writeFields(FieldWriter w) {
+        w.field(INTERFACE, iface);
+        w.field(PEER, peer);
+        w.field(ENDPOINT, endpoint);
         if (initiated) {
-            g.writeNumberField("retry", attempts);
+            w.field(RETRY, attempts);
         } else {
-            g.writeStringField("role", role);
-            g.writeNumberField("retries", attempts);
+            w.field(ROLE, role);
+            w.field(RETRIES, attempts);
         }
     }
 

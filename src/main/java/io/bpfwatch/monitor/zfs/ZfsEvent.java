@@ -1,10 +1,10 @@
 package io.bpfwatch.monitor.zfs;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.bpfwatch.context.ProcessContext;
 import io.bpfwatch.event.Event;
+import io.bpfwatch.event.FieldWriter;
+import io.bpfwatch.event.FieldWriter.Name;
 
-import java.io.IOException;
 import java.util.List;
 
 /**
@@ -12,6 +12,10 @@ import java.util.List;
  * written as JSON strings (escaped); invalid UTF-8 shows as U+FFFD.
  */
 public final class ZfsEvent extends Event {
+    private static final Name PPID = Name.of("ppid"), ACTION = Name.of("action"), POOL = Name.of("pool"),
+            DATASET = Name.of("dataset"), SNAPSHOTS = Name.of("snapshots"), NEW_NAME = Name.of("new_name"),
+            RECURSIVE = Name.of("recursive"), TAGS = Name.of("tags"), RESULT = Name.of("result"),
+            DURATION_MS = Name.of("duration_ms"), TRUNCATED = Name.of("truncated"), DECODE_ERROR = Name.of("decode_error");
     public final int ppid;
     public final ZfsAction action;
     public final String pool;
@@ -60,28 +64,22 @@ public final class ZfsEvent extends Event {
     }
 
     @Override
-    public void writeFields(JsonGenerator g) throws IOException {
-        if (context == null || context.ppid <= 0) g.writeNumberField("ppid", ppid); // else the context wrote it
-        g.writeStringField("action", action.action);
-        g.writeStringField("pool", pool);
-        if (dataset != null) g.writeStringField("dataset", dataset);
-        g.writeArrayFieldStart("snapshots");
-        for (String s : snapshots) g.writeString(s);
-        g.writeEndArray();
+    public void writeFields(FieldWriter w) {
+        if (context == null || context.ppid <= 0) w.field(PPID, ppid); // else the context wrote it
+        w.field(ACTION, action.action);
+        w.field(POOL, pool);
+        if (dataset != null) w.field(DATASET, dataset);
+        w.field(SNAPSHOTS, snapshots);
         if (action == ZfsAction.RENAME) {
-            g.writeStringField("new_name", newName);
-            g.writeBooleanField("recursive", recursive);
+            w.field(NEW_NAME, newName);
+            w.field(RECURSIVE, recursive);
         }
-        if (tags != null) {
-            g.writeArrayFieldStart("tags");
-            for (String t : tags) g.writeString(t);
-            g.writeEndArray();
-        }
-        g.writeStringField("result", result);
-        g.writeFieldName("duration_ms");
-        if (durationNanos < 0) g.writeNull(); else writeMillis(g, durationNanos);
-        g.writeBooleanField("truncated", truncated);
-        if (decodeError != null) g.writeStringField("decode_error", decodeError);
+        if (tags != null) w.field(TAGS, tags);
+        w.field(RESULT, result);
+        w.name(DURATION_MS);
+        if (durationNanos < 0) w.nullValue(); else w.millis(durationNanos);
+        w.field(TRUNCATED, truncated);
+        if (decodeError != null) w.field(DECODE_ERROR, decodeError);
     }
 
     /** top: operations by action and result ("destroy ok", "rollback EBUSY"). */
