@@ -9,6 +9,7 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import jakarta.inject.Provider;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -22,31 +23,36 @@ import java.time.Instant;
 public class HttpRoutes {
     private static final JsonFactory JSON = new JsonFactory();
 
+    /**
+     * Looked up per request, not injected as the daemon itself: the routes are made while Quarkus
+     * starts, before Micrometer's registries get their filters, and making the daemon then would
+     * register its meters ahead of the filters (Micrometer warns, and those meters miss them).
+     */
     @Inject
-    Daemon daemon;
+    Provider<Daemon> daemon;
 
     void routes(@Observes Router router) {
         // before every route, /metrics included; the users are the running config's
-        router.route().order(Integer.MIN_VALUE).handler(new BasicAuth(() -> daemon.config().http().basicAuth()));
+        router.route().order(Integer.MIN_VALUE).handler(new BasicAuth(() -> daemon.get().config().http().basicAuth()));
         router.get("/").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; charset=utf-8")
                 .end("bpfwatch\n\n/metrics        Prometheus metrics\n/monitors       each monitor's state (JSON)\n"
                         + "/top            the last seconds per monitor: events/s, losses, top keys (JSON; ?seconds=2&n=10)\n"
                         + "/health/live    200 while the event loops run\n/health/ready   200 once every enabled monitor is attached or known unavailable\n"));
         router.get("/monitors").handler(this::monitors);
         router.get("/top").handler(this::top);
-        router.get("/health/live").handler(ctx -> health(ctx, daemon.live(), "live"));
-        router.get("/health/ready").handler(ctx -> health(ctx, daemon.ready(), "ready"));
+        router.get("/health/live").handler(ctx -> health(ctx, daemon.get().live(), "live"));
+        router.get("/health/ready").handler(ctx -> health(ctx, daemon.get().ready(), "ready"));
     }
 
     private void health(RoutingContext ctx, boolean ok, String what) {
         ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json")
                 .end("{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"check\":\"" + what + "\""
-                        + ",\"summary\":" + quote(daemon.statusLine()) + "}\n");
+                        + ",\"summary\":" + quote(daemon.get().statusLine()) + "}\n");
     }
 
     private void monitors(RoutingContext ctx) {
         try {
-            ctx.response().putHeader("content-type", "application/json").end(monitorsJson(daemon));
+            ctx.response().putHeader("content-type", "application/json").end(monitorsJson(daemon.get()));
         } catch (IOException e) {
             ctx.fail(e);
         }
@@ -63,7 +69,7 @@ public class HttpRoutes {
         }
         try {
             ctx.response().putHeader("content-type", "application/json")
-                    .end(io.bpfwatch.top.TopJson.write(daemon.status(), seconds, n, System.currentTimeMillis()));
+                    .end(io.bpfwatch.top.TopJson.write(daemon.get().status(), seconds, n, System.currentTimeMillis()));
         } catch (IOException e) {
             ctx.fail(e);
         }
