@@ -192,7 +192,7 @@ public final class ConfigLoader {
     private static Path readableFile(Section t, String key) {
         String v = t.string(key, null);
         if (v == null) {
-            t.problems().at(t.node(), t.path() + "." + key + " is required");
+            if (t.isMapping()) t.problems().at(t.node(), t.path() + "." + key + " is required");
             return null;
         }
         Path p = Path.of(v);
@@ -244,7 +244,7 @@ public final class ConfigLoader {
         java.net.URI endpoint = null;
         String e = s.string("endpoint", null);
         if (e == null) {
-            s.problems().at(s.node(), "export.otlp.endpoint is required: the collector's URL, like http://127.0.0.1:" + protocol.defaultPort);
+            if (s.isMapping()) s.problems().at(s.node(), "export.otlp.endpoint is required: the collector's URL, like http://127.0.0.1:" + protocol.defaultPort);
         } else {
             try {
                 java.net.URI u = new java.net.URI(e.trim());

@@ -32,8 +32,9 @@ public final class Problems {
         return file;
     }
 
+    /** At the node's start; at the file's start when there is no node (a section that is absent). */
     public void at(Node node, String message) {
-        at(node.getStartMark(), message);
+        at(node == null ? null : node.getStartMark(), message);
     }
 
     public void at(Mark mark, String message) {

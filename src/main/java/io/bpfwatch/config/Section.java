@@ -70,6 +70,14 @@ public final class Section {
         return node;
     }
 
+    /**
+     * False for a section that is absent or was not a mapping (that problem is already
+     * reported): then "X is required" would only repeat it.
+     */
+    public boolean isMapping() {
+        return node instanceof MappingNode;
+    }
+
     private String where() {
         return path.isEmpty() ? "" : " in " + path;
     }
@@ -114,7 +122,7 @@ public final class Section {
         if (v.isEmpty()) return absent(problems, keyPath(key));
         if (!(v.get() instanceof MappingNode)) {
             problems.at(v.get(), keyPath(key) + " must be a mapping (key: value lines), not " + describe(v.get()));
-            return absent(problems, keyPath(key));
+            return new Section(problems, keyPath(key), v.get()); // empty; what is missing in it is reported here
         }
         return new Section(problems, keyPath(key), v.get());
     }
