@@ -74,6 +74,8 @@ public final class EventLog implements AutoCloseable {
     private int[] eventOfLine = new int[BATCH];
     /** Events a failed write left, oldest first: written before anything newer. */
     private final ArrayDeque<Event> held = new ArrayDeque<>();
+    /** held.size() as of the writer's last batch, for other threads. */
+    private volatile int heldSize;
     private long nextRetry;
 
     public EventLog(String monitor, LogsConfig config, int capacity, Counter lostQueue, Counter lostWrite) {
@@ -138,6 +140,11 @@ public final class EventLog implements AutoCloseable {
     /** Events accepted and not yet written (or counted as lost). */
     public long pending() {
         return accepted.get() - processed.get();
+    }
+
+    /** Events the writer took and holds because the file failed (tests wait on it). */
+    int held() {
+        return heldSize;
     }
 
     /** The current write problem, or null when writing works. */
@@ -229,6 +236,7 @@ public final class EventLog implements AutoCloseable {
             done = batch.size();
         }
         for (int i = done; i < batch.size(); i++) held.addLast(batch.get(i));
+        heldSize = held.size();
         processed.addAndGet(done);
         batch.clear();
         if (!held.isEmpty()) nextRetry = System.nanoTime() + RETRY_NANOS;
@@ -253,6 +261,7 @@ public final class EventLog implements AutoCloseable {
             lostWrite.increment(left);
             processed.addAndGet(left);
             held.clear();
+            heldSize = 0;
             queue.clear();
             return false;
         }
