@@ -6,8 +6,8 @@ import java.util.Arrays;
  * Encodes events as JSON lines into one growable byte buffer, reused batch after batch. Every
  * string is escaped as Jackson escapes it (quote and backslash; control characters as the short
  * escapes n, t, r, b, f or as u00XX; everything else as UTF-8), so attacker-chosen names cannot
- * break a line or forge a field. A lone surrogate (only a custom monitor's JSON can carry one)
- * becomes U+FFFD.
+ * break a line or forge a field. A character past U+FFFF is its four UTF-8 bytes; a lone
+ * surrogate (only a custom monitor's JSON can carry one) is escaped, as Jackson escapes it.
  * Written by hand rather than with Jackson's generator: C2 compiles this into a few small
  * methods where Jackson's generator, inlined into every event's fields, made the largest
  * compiles of a start. Not thread-safe: one per writer thread.
@@ -319,10 +319,13 @@ public final class JsonLineEncoder extends FieldWriter {
                 b[p++] = (byte) (0x80 | cp >> 12 & 0x3f);
                 b[p++] = (byte) (0x80 | cp >> 6 & 0x3f);
                 b[p++] = (byte) (0x80 | cp & 0x3f);
-            } else { // a lone surrogate: U+FFFD
-                b[p++] = (byte) 0xef;
-                b[p++] = (byte) 0xbf;
-                b[p++] = (byte) 0xbd;
+            } else { // a lone surrogate: escaped, as Jackson does (no UTF-8 for it; two such keys stay two)
+                b[p++] = '\\';
+                b[p++] = 'u';
+                b[p++] = HEX[c >> 12];
+                b[p++] = HEX[c >> 8 & 0xf];
+                b[p++] = HEX[c >> 4 & 0xf];
+                b[p++] = HEX[c & 0xf];
             }
         }
         b[p++] = '"';

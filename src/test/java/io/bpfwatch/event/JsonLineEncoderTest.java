@@ -132,11 +132,12 @@ class JsonLineEncoderTest {
             StringBuilder b = new StringBuilder();
             int n = r.nextInt(40);
             for (int j = 0; j < n; j++) {
-                switch (r.nextInt(5)) {
+                switch (r.nextInt(6)) {
                     case 0 -> b.append((char) r.nextInt(0x20)); // control
                     case 1 -> b.append((char) (0x20 + r.nextInt(0x60))); // printable ASCII, quote and backslash included
                     case 2 -> b.append((char) (0x80 + r.nextInt(0x780))); // two bytes
                     case 3 -> b.append((char) (0x800 + r.nextInt(0xD000))); // three bytes, below the surrogates
+                    case 4 -> b.append((char) (0xD800 + r.nextInt(0x800))); // a surrogate, alone unless the next pairs it
                     default -> b.appendCodePoint(0x10000 + r.nextInt(0x100000)); // a surrogate pair
                 }
             }
@@ -168,18 +169,19 @@ class JsonLineEncoderTest {
     }
 
     @Test
-    void aLoneSurrogateBecomesTheReplacementCharacterAndTheLineStaysValid() throws Exception {
+    void aLoneSurrogateIsEscapedSoItReadsBackAsItselfAndTwoSuchKeysStayTwo() throws Exception {
         String line = ours(w -> {
             w.startObject();
             w.name("a\uD800");
             w.string("x\uDC00y\uD800");
-            w.name("b");
+            w.name("a\uDC00");
             w.string("\uD800\uD800\uDC00");
             w.endObject();
         });
+        assertThat(line).isEqualTo("{\"a\\uD800\":\"x\\uDC00y\\uD800\",\"a\\uDC00\":\"\\uD800\uD800\uDC00\"}");
         JsonNode n = JSON.readTree(line);
-        assertThat(n.get("a\uFFFD").asText()).isEqualTo("x\uFFFDy\uFFFD");
-        assertThat(n.get("b").asText()).isEqualTo("\uFFFD\uD800\uDC00");
+        assertThat(n.get("a\uD800").asText()).isEqualTo("x\uDC00y\uD800");
+        assertThat(n.get("a\uDC00").asText()).isEqualTo("\uD800\uD800\uDC00");
     }
 
     @Test

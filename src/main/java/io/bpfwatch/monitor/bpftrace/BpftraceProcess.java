@@ -293,9 +293,13 @@ final class BpftraceProcess implements Monitor {
      * configured name; the parsed fields; {@code text} unless the line was a JSON object.
      */
     FieldsEvent event(String text) {
+        return event(name, settings.event(), text, WallClock.toEpochNanos(System.nanoTime()));
+    }
+
+    static FieldsEvent event(String monitor, String defaultEvent, String text, long time) {
         TextFields.Parsed parsed = TextFields.parse(text);
         Map<String, Object> fields = new LinkedHashMap<>();
-        String event = settings.event();
+        String event = defaultEvent;
         for (Map.Entry<String, Object> f : parsed.fields().entrySet()) {
             String k = f.getKey();
             if (k.equals("event") && f.getValue() instanceof String s && !s.isEmpty()) {
@@ -307,7 +311,7 @@ final class BpftraceProcess implements Monitor {
             }
         }
         if (!parsed.json()) fields.put("text", text);
-        return new FieldsEvent(WallClock.toEpochNanos(System.nanoTime()), name, event, fields);
+        return new FieldsEvent(time, monitor, event, fields);
     }
 
     private void readErrors(InputStream in) {
