@@ -17,20 +17,31 @@ import java.util.concurrent.locks.LockSupport;
  * address, so a name answered in one namespace is never given to a connection in another.
  *
  * Answers and connects are read from two ring buffers on two threads, and a connect follows its
- * answer by microseconds: the reader of the connect waits ({@link Reader#lookup}) until the
- * dns monitor has read every record that was in its ring when the connect was made, rather than
- * miss a name that is on its way.
+ * answer by microseconds: a connect is named only once the dns monitor has read every record
+ * that was in its ring when the connect was made, rather than miss a name that is on its way.
+ * The reader of the connect waits a moment for that ({@link Reader#lookup}); if the dns reader
+ * is further behind, the connect is held back and named later ({@link Reader#resolve}), so the
+ * tcp reader never stalls for long.
  */
 public final class DnsNames {
     public static final long MIN_TTL_NANOS = 60_000_000_000L, MAX_TTL_NANOS = 86_400_000_000_000L;
     public static final int DEFAULT_MAX_ENTRIES = 65536;
     /**
-     * The longest the tcp reader waits for the dns reader. 50 ms was too short for a cold
-     * daemon on a slow machine (the dns reader's first records, still interpreted, in an
-     * emulated VM); 200 ms of a stalled tcp reader fills its 2 MiB ring only above ~85k
-     * connects/s, and happens only while the dns reader is that far behind.
+     * How long the tcp reader itself waits for the dns reader before it holds the connect back
+     * and reads on: the dns reader is usually microseconds behind, and a stalled tcp reader
+     * fills its ring (2 MiB: 20 ms at 900k connects/s).
      */
-    private static final long MAX_WAIT_NANOS = 200_000_000L;
+    static final long INLINE_WAIT_NANOS = 20_000_000L;
+    /**
+     * The longest a connect is held back for its name. Holding back stalls nothing (the tcp
+     * reader reads on), so it can be long enough for a cold daemon on a slow machine: in an
+     * emulated VM the dns reader's first records, class loading and interpreter, took more than
+     * 200 ms.
+     */
+    public static final long MAX_WAIT_NANOS = 5_000_000_000L;
+    /** What {@link Reader#lookup} returns for a connect to hold back (compared by identity). */
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    public static final String PENDING = new String("(pending)");
 
     /** The dns monitor's ring: how far it has been read. */
     public interface Fence {
@@ -102,12 +113,12 @@ public final class DnsNames {
         }
     }
 
-    /** Lookups that waited for the dns monitor's reader to catch up, of all readers so far. */
+    /** Connects that waited for the dns monitor's reader to catch up (a moment, or held back), of all readers so far. */
     public long waits() {
         return waits.get();
     }
 
-    /** Of those, the waits that gave up: a connect that may have gone without its name. */
+    /** Connects held back that gave up waiting for the dns reader: each may have gone without its name. */
     public long gaveUp() {
         return gaveUp.get();
     }
@@ -120,11 +131,19 @@ public final class DnsNames {
     public final class Reader {
         /** Every dns record made before this monotonic time has been handled (or waiting for it gave up). */
         private long settled;
+        /** The ring position a held-back connect waits for; 0 when none is outstanding. */
+        private long outstanding;
+        /** After a connect gave up on its name: the ring position to pass before names are waited for again. */
+        private long stuck;
+        private long pendingMark;
 
         /**
          * The name for a connection made at kernel time {@code ts} (CLOCK_MONOTONIC, as
-         * System.nanoTime()): if it is not known yet and the dns monitor may still hold an
-         * answer from before {@code ts}, waits for it (at most 200 ms).
+         * System.nanoTime()). If it is not known yet and the dns monitor may still hold an answer
+         * from before {@code ts}, waits a moment for it ({@link #INLINE_WAIT_NANOS}); if that is
+         * not enough, returns {@link #PENDING}: the caller holds the connect back and asks
+         * {@link #resolve} later, with {@link #pendingMark()}. Never waits while an earlier
+         * connect is held back, nor while the dns reader is stuck behind one that gave up.
          */
         public String lookup(int netns, byte[] addr, int off, int len, long ts) {
             Fence f = fence;
@@ -132,21 +151,54 @@ public final class DnsNames {
             long now = System.nanoTime();
             String name = get(netns, addr, off, len, now);
             if (name != null || ts <= settled) return name;
+            if (stuck != 0) {
+                if (!f.passed(stuck)) return null; // it gave up on an earlier one: no more waiting until it catches up
+                stuck = 0;
+            }
             long mark = f.mark();
-            if (!f.passed(mark)) {
-                waits.incrementAndGet();
+            if (f.passed(mark)) {
+                settled = now;
+                return get(netns, addr, off, len, now);
+            }
+            waits.incrementAndGet();
+            if (outstanding == 0 || f.passed(outstanding)) {
+                // nothing held back: the dns reader is usually microseconds behind
                 f.wake();
-                long deadline = now + MAX_WAIT_NANOS;
+                long deadline = now + INLINE_WAIT_NANOS;
                 while (!f.passed(mark)) {
                     if (System.nanoTime() - deadline > 0) {
-                        gaveUp.incrementAndGet();
-                        settled = now; // don't wait again for what was made before this
-                        return get(netns, addr, off, len, now);
+                        outstanding = pendingMark = mark;
+                        return PENDING;
                     }
                     LockSupport.parkNanos(20_000);
                 }
+                outstanding = 0;
+                settled = now;
+                return get(netns, addr, off, len, now);
             }
-            settled = now;
+            pendingMark = mark;
+            return PENDING;
+        }
+
+        /** The ring position the last {@link #PENDING} lookup waits for. */
+        public long pendingMark() {
+            return pendingMark;
+        }
+
+        /**
+         * The name of a connect held back at {@code mark}: known once the dns reader has passed
+         * the mark; null once {@code heldSince} is {@link #MAX_WAIT_NANOS} ago or when
+         * {@code force}d (then counted as given up if the reader had not passed it); otherwise
+         * {@link #PENDING} still.
+         */
+        public String resolve(int netns, byte[] addr, int off, int len, long mark, long heldSince, long now, boolean force) {
+            Fence f = fence;
+            if (f == null) return get(netns, addr, off, len, now);
+            if (f.passed(mark)) return get(netns, addr, off, len, now);
+            if (!force && now - heldSince < MAX_WAIT_NANOS) return PENDING;
+            gaveUp.incrementAndGet();
+            stuck = mark;
+            settled = Math.max(settled, heldSince); // don't wait again for what was made before this
             return get(netns, addr, off, len, now);
         }
     }

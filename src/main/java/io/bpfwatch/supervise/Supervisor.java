@@ -92,9 +92,9 @@ public final class Supervisor implements AutoCloseable {
         Gauge.builder("bpfwatch.dns.names", host.names(), DnsNames::size)
                 .description("Addresses the dns monitor's answers named, kept to name the tcp monitor's connections").register(registry);
         FunctionCounter.builder("bpfwatch.dns.names.waits", host.names(), DnsNames::waits)
-                .description("Connects whose reader waited for the dns monitor to read the answers made before them").register(registry);
+                .description("Connects that waited (a moment, or held back) for the dns monitor to read the answers made before them").register(registry);
         FunctionCounter.builder("bpfwatch.dns.names.wait.timeouts", host.names(), DnsNames::gaveUp)
-                .description("Of those waits, the ones that gave up: the connect may lack a name the dns monitor had not read yet").register(registry);
+                .description("Of those, the ones that gave up after 5 s: the connect may lack a name the dns monitor had not read yet").register(registry);
         this.export = new OtlpExport(registry, Meters.prometheus(registry));
         this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bpfwatch-supervisor");

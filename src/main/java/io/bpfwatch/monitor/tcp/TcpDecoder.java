@@ -7,6 +7,7 @@ import io.bpfwatch.monitor.Decoder;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Decodes {@code struct tcp_event} (monitors/tcp/tcp.h). Offsets are checked against the
@@ -63,7 +64,25 @@ public final class TcpDecoder implements Decoder<TcpEvent> {
             Arrays.fill(addrs, 20, 32, (byte) 0);
         }
         int dport = b.getShort(off + DPORT) & 0xffff;
-        String name = names == null ? null : names.lookup(header.netns(b, off), addrs, 16, n, b.getLong(off + EventHeader.TS_NS));
+        if (names == null) return new TcpEvent(header, b, off, v6, addrs, null, rules.match(addrs, 16, n, dport, null));
+        int netns = header.netns(b, off);
+        String name = names.lookup(netns, addrs, 16, n, b.getLong(off + EventHeader.TS_NS));
+        if (name == DnsNames.PENDING) {
+            // its rules wait for the name too (a domain rule may match it)
+            return new TcpEvent(header, b, off, v6, addrs, null, List.of(), names.pendingMark(), netns, System.nanoTime());
+        }
         return new TcpEvent(header, b, off, v6, addrs, name, rules.match(addrs, 16, n, dport, name));
+    }
+
+    /**
+     * A connect held back for its name, named: null while the dns monitor may still bring the
+     * name (ask again later); with {@code force} (stopping, too many held), named with what is
+     * known now.
+     */
+    public TcpEvent name(TcpEvent held, long now, boolean force) {
+        int n = held.ipv6 ? 16 : 4;
+        String name = names.resolve(held.netns, held.addrs, 16, n, held.nameMark, held.heldSince, now, force);
+        if (name == DnsNames.PENDING) return null;
+        return held.named(name, rules.match(held.addrs, 16, n, held.dport, name));
     }
 }

@@ -23,7 +23,18 @@ public final class TcpEvent extends Event {
     /** The name this namespace's processes last resolved to daddr (from the dns monitor), or null. */
     public final String dns;
 
+    /** Held back for its name (see {@link io.bpfwatch.context.DnsNames.Reader#resolve}): the dns ring's position to wait for, else 0. */
+    final long nameMark;
+    /** Its network namespace and when it was held back, for naming it later. */
+    final int netns;
+    final long heldSince;
+
     TcpEvent(EventHeader h, ByteBuffer b, int off, boolean ipv6, byte[] addrs, String dns, List<String> rules) {
+        this(h, b, off, ipv6, addrs, dns, rules, 0, 0, 0);
+    }
+
+    TcpEvent(EventHeader h, ByteBuffer b, int off, boolean ipv6, byte[] addrs, String dns, List<String> rules, long nameMark,
+             int netns, long heldSince) {
         super(h, b, off);
         this.ipv6 = ipv6;
         this.sport = b.getShort(off + TcpDecoder.SPORT) & 0xffff;
@@ -31,6 +42,32 @@ public final class TcpEvent extends Event {
         this.addrs = addrs;
         this.dns = dns;
         this.rules = rules;
+        this.nameMark = nameMark;
+        this.netns = netns;
+        this.heldSince = heldSince;
+    }
+
+    /** This connect with the name it waited for and the rules that apply with it. */
+    private TcpEvent(TcpEvent held, String dns, List<String> rules) {
+        super(held.time, held.pid, held.uid, held.comm, held.context);
+        this.ipv6 = held.ipv6;
+        this.sport = held.sport;
+        this.dport = held.dport;
+        this.addrs = held.addrs;
+        this.dns = dns;
+        this.rules = rules;
+        this.nameMark = 0;
+        this.netns = held.netns;
+        this.heldSince = 0;
+    }
+
+    TcpEvent named(String dns, List<String> rules) {
+        return new TcpEvent(this, dns, rules);
+    }
+
+    /** Whether it waits for the dns monitor to name its destination before it is written. */
+    public boolean namePending() {
+        return nameMark != 0;
     }
 
     @Override

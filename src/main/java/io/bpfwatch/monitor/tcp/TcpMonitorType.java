@@ -97,6 +97,9 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
                 .description("Outgoing TCP connect attempts").register(meters.registry()));
     }
 
+    /** Connects held back for names at most; past it the oldest is written with what is known. */
+    static final int MAX_HELD = 16384;
+
     @Override
     public Monitor create(MonitorConfig config, TcpSettings settings, Plan plan, Metrics metrics, MonitorContext context) {
         TcpAlertRules rules = new TcpAlertRules(settings);
@@ -115,8 +118,24 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
                 return ContextField.Bits.NETNS;
             }
 
+            private final HeldForNames held = new HeldForNames(decoder, this::deliver, MAX_HELD);
+
             @Override
             public void accept(TcpEvent e) {
+                held.accept(e, System.nanoTime());
+            }
+
+            @Override
+            public void tick(long nowNanos) {
+                held.release(nowNanos, 0);
+            }
+
+            @Override
+            public void drained() {
+                held.release(System.nanoTime(), Integer.MAX_VALUE);
+            }
+
+            private void deliver(TcpEvent e) {
                 (e.ipv6 ? metrics.ipv6() : metrics.ipv4()).increment();
                 for (String r : e.rules) alerts.get(r).increment();
                 context.output().emit(e);
