@@ -110,20 +110,28 @@ static void udp_addr(struct sockaddr_in *a, int port)
 	a->sin_addr.s_addr = htonl(0x7f000002); /* 127.0.0.2: port 53 there is rarely taken */
 }
 
-/* A DNS server that answers every query at once: NOERROR, no records. */
+/*
+ * A DNS server that answers every query at once: NOERROR with one A record (192.0.2.34, TTL
+ * 60) for the question's name, as a real answer carries (the daemon keeps answers' addresses
+ * to name connections: a reply without records would skip that work).
+ */
 static void *responder(void *p)
 {
+	static const unsigned char a_record[16] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 34};
 	int s = *(int *)p;
-	unsigned char buf[512];
+	unsigned char buf[512 + sizeof(a_record)];
 	struct sockaddr_storage from;
 	for (;;) {
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		ssize_t n = recvfrom(s, buf, 512, 0, (struct sockaddr *)&from, &fl);
 		if (n < 12)
 			continue;
 		buf[2] |= 0x80; /* QR */
 		buf[3] |= 0x80; /* RA, rcode 0 */
-		sendto(s, buf, n, 0, (struct sockaddr *)&from, fl);
+		buf[6] = 0;     /* ANCOUNT 1 */
+		buf[7] = 1;
+		memcpy(buf + n, a_record, sizeof(a_record));
+		sendto(s, buf, n + sizeof(a_record), 0, (struct sockaddr *)&from, fl);
 	}
 	return NULL;
 }
