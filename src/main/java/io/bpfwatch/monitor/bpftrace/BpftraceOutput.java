@@ -12,8 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One line of {@code bpftrace -f json} output (bpftrace 0.17): a printf, printed maps (type
@@ -23,7 +21,6 @@ import java.util.regex.Pattern;
  */
 final class BpftraceOutput {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern RAW_BYTES = Pattern.compile("(?<!\\\\)(?:\\\\uffffff[0-9a-fA-F]{2})+");
 
     sealed interface Message permits Printf, Maps, Attached, Lost, Other {
     }
@@ -108,19 +105,34 @@ final class BpftraceOutput {
 
     /** Runs of {@code \uffffffXX} (one raw byte each) as the characters those bytes encode, escaped again. */
     static String repair(String json) {
-        if (json.indexOf("\\uffffff") < 0) return json;
-        Matcher m = RAW_BYTES.matcher(json);
+        int at = json.indexOf("\\uffffff");
+        if (at < 0) return json;
         StringBuilder out = new StringBuilder(json.length());
-        while (m.find()) {
-            String run = m.group();
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(run.length() / 10);
-            for (int i = 0; i < run.length(); i += 10) bytes.write(Integer.parseInt(run.substring(i + 8, i + 10), 16));
+        int copied = 0;
+        while (at >= 0) {
+            if (!rawByte(json, at) || (at > 0 && json.charAt(at - 1) == '\\')) {
+                at = json.indexOf("\\uffffff", at + 1);
+                continue;
+            }
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            int end = at;
+            for (; rawByte(json, end); end += 10) bytes.write(Integer.parseInt(json, end + 8, end + 10, 16));
+            out.append(json, copied, at);
             String chars = new String(bytes.toByteArray(), StandardCharsets.UTF_8);
-            StringBuilder esc = new StringBuilder();
-            for (int i = 0; i < chars.length(); i++) esc.append(String.format("\\u%04x", (int) chars.charAt(i)));
-            m.appendReplacement(out, Matcher.quoteReplacement(esc.toString()));
+            for (int i = 0; i < chars.length(); i++) out.append(String.format("\\u%04x", (int) chars.charAt(i)));
+            copied = end;
+            at = json.indexOf("\\uffffff", end);
         }
-        m.appendTail(out);
+        out.append(json, copied, json.length());
         return out.toString();
+    }
+
+    /** Whether {@code \\uffffffXX} (X a hex digit) starts at {@code i}. */
+    private static boolean rawByte(String s, int i) {
+        return i + 10 <= s.length() && s.startsWith("\\uffffff", i) && hex(s.charAt(i + 8)) && hex(s.charAt(i + 9));
+    }
+
+    private static boolean hex(char c) {
+        return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
     }
 }

@@ -280,7 +280,16 @@ final class BpftraceProcess implements Monitor {
                 attached.countDown();
                 return;
             }
-            context.output().emit(event(p.text()));
+            FieldsEvent e;
+            try {
+                e = event(p.text());
+            } catch (StackOverflowError tooDeep) {
+                // parsing never recurses per character now; should a line still find a way, it is
+                // that line that is dropped and counted, not the reader that dies
+                context.output().malformed("a printed line too deeply nested to parse (" + len + " bytes)");
+                return;
+            }
+            context.output().emit(e);
         } else if (m instanceof BpftraceOutput.Maps maps) {
             metrics.update(maps.type(), maps.maps());
         } else if (m instanceof BpftraceOutput.Lost lost) {

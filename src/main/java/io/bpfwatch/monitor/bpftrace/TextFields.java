@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -17,7 +16,6 @@ import java.util.regex.Pattern;
  */
 final class TextFields {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern PAIR = Pattern.compile("(?<![^\\s,;])([A-Za-z_][A-Za-z0-9_.-]{0,63})=(\"(?:[^\"\\\\]|\\\\.)*\"|[^\\s,;]*)");
     private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]{0,17})");
     private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)\\.[0-9]+");
 
@@ -45,10 +43,77 @@ final class TextFields {
                 // then it is text
             }
         }
+        return new Parsed(pairs(t), false);
+    }
+
+    /**
+     * Every {@code key=value} that starts the text or follows a blank, comma or semicolon: a key
+     * of 1 to 64 characters ({@code [A-Za-z_][A-Za-z0-9_.-]*}), then a value that is either
+     * "double quoted" (a backslash escapes the next character unless that ends a line) or bare up
+     * to the next blank, comma or semicolon. Scanned in one pass, never recursing: a regular
+     * expression with an alternation inside a repetition (as this was) recurses once per
+     * character and overflows the stack on a long quoted value.
+     */
+    static Map<String, Object> pairs(String t) {
         Map<String, Object> out = new LinkedHashMap<>();
-        Matcher m = PAIR.matcher(t);
-        while (m.find()) out.put(m.group(1), value(m.group(2)));
-        return new Parsed(out, false);
+        int n = t.length();
+        int i = 0;
+        while (i < n) {
+            if (!keyStart(t.charAt(i)) || (i > 0 && !separator(t.charAt(i - 1)))) {
+                i++;
+                continue;
+            }
+            int k = i + 1;
+            while (k < n && keyPart(t.charAt(k))) k++;
+            if (k - i > 64 || k >= n || t.charAt(k) != '=') {
+                i++;
+                continue;
+            }
+            int v = k + 1;
+            int end = quotedEnd(t, v);
+            if (end < 0) {
+                end = v;
+                while (end < n && !separator(t.charAt(end))) end++;
+            }
+            out.put(t.substring(i, k), value(t.substring(v, end)));
+            i = end;
+        }
+        return out;
+    }
+
+    /** Where a quoted value starting at {@code v} ends (after its closing quote), or -1. */
+    private static int quotedEnd(String t, int v) {
+        int n = t.length();
+        if (v >= n || t.charAt(v) != '"') return -1;
+        int i = v + 1;
+        while (i < n) {
+            char c = t.charAt(i);
+            if (c == '"') return i + 1;
+            if (c == '\\') {
+                if (i + 1 >= n || lineEnd(t.charAt(i + 1))) return -1;
+                i += 2;
+            } else {
+                i++;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean keyStart(char c) {
+        return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_';
+    }
+
+    private static boolean keyPart(char c) {
+        return keyStart(c) || c >= '0' && c <= '9' || c == '.' || c == '-';
+    }
+
+    /** A blank as regular expressions' {@code \\s} has it (space, tab, line feed, vertical tab, form feed, carriage return), a comma or a semicolon. */
+    private static boolean separator(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == 0x0b || c == '\f' || c == '\r' || c == ',' || c == ';';
+    }
+
+    private static boolean lineEnd(char c) {
+        return c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029';
     }
 
     static Object value(String raw) {

@@ -59,4 +59,38 @@ class BpftraceOutputTest {
         assertThatThrownBy(() -> parse("[1, 2]")).isInstanceOf(Decoder.Refused.class).hasMessageContaining("without a type");
         assertThatThrownBy(() -> parse("{\"type\": \"printf\", \"data\": \"cut off")).isInstanceOf(Decoder.Refused.class);
     }
+
+    /** The regular expression raw bytes were once found with, kept as the reference repair must match. */
+    private static final java.util.regex.Pattern RAW_BYTES = java.util.regex.Pattern.compile("(?<!\\\\)(?:\\\\uffffff[0-9a-fA-F]{2})+");
+
+    private static String referenceRepair(String json) {
+        java.util.regex.Matcher m = RAW_BYTES.matcher(json);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String run = m.group();
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            for (int i = 0; i < run.length(); i += 10) bytes.write(Integer.parseInt(run.substring(i + 8, i + 10), 16));
+            String chars = new String(bytes.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+            StringBuilder esc = new StringBuilder();
+            for (int i = 0; i < chars.length(); i++) esc.append(String.format("\\u%04x", (int) chars.charAt(i)));
+            m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(esc.toString()));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    @Test
+    void rawBytesAreRepairedExactlyAsTheRegularExpressionDid() {
+        String[] units = {"\\uffffffc3", "\\uffffffa9", "\\uffffff41", "\\uffffffzz", "\\uffffff4", "\\\\", "\\", "a", "\\u00e9", "\\uffff"};
+        java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+        for (int i = 0; i < 100_000; i++) {
+            StringBuilder b = new StringBuilder();
+            for (int j = r.nextInt(8); j > 0; j--) b.append(units[r.nextInt(units.length)]);
+            String s = b.toString();
+            assertThat(BpftraceOutput.repair(s)).as("'%s'", s).isEqualTo(referenceRepair(s));
+        }
+        // a long run was one recursion per byte in the regular expression
+        String run = "\\uffffff41".repeat(200_000);
+        assertThat(BpftraceOutput.repair("\"" + run + "\"")).isEqualTo("\"" + "\\u0041".repeat(200_000) + "\"");
+    }
 }

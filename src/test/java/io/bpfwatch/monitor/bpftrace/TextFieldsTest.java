@@ -2,6 +2,14 @@ package io.bpfwatch.monitor.bpftrace;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TextFieldsTest {
@@ -35,5 +43,39 @@ class TextFieldsTest {
     @Test
     void hugeNumbersStayText() {
         assertThat(TextFields.parse("n=123456789012345678901234567890").fields()).containsEntry("n", "123456789012345678901234567890");
+    }
+
+    /** The regular expression pairs were once found with, kept as the reference the scanner must match. */
+    private static final Pattern REFERENCE = Pattern.compile("(?<![^\\s,;])([A-Za-z_][A-Za-z0-9_.-]{0,63})=(\"(?:[^\"\\\\]|\\\\.)*\"|[^\\s,;]*)");
+
+    private static Map<String, Object> reference(String t) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        Matcher m = REFERENCE.matcher(t);
+        while (m.find()) out.put(m.group(1), TextFields.value(m.group(2)));
+        return out;
+    }
+
+    @Test
+    void pairsAreExactlyWhatTheRegularExpressionFound() {
+        List<String> inputs = new ArrayList<>(List.of("a=1", "a=\"x y\" b=2", "a=\"x\\\"y\"", "a=\"open", "a=\"x\\\ny\" b=1", "=1", "1a=2",
+                "a=b=c", "x,y=1;z=\"\"", "k" + "e".repeat(63) + "=v", "k" + "e".repeat(64) + "=v", "a=\"\\\u2028\" b", "\u00e9=1 _=2"));
+        SplittableRandom r = new SplittableRandom(7);
+        String alphabet = "ab_Z09.-==\"\"\\ ,;\t\n\re\u2028\u0085\u000b";
+        for (int i = 0; i < 200_000; i++) {
+            StringBuilder b = new StringBuilder();
+            for (int j = r.nextInt(24); j > 0; j--) b.append(alphabet.charAt(r.nextInt(alphabet.length())));
+            inputs.add(b.toString());
+        }
+        for (String s : inputs) assertThat(TextFields.pairs(s)).as("'%s'", s).isEqualTo(reference(s));
+    }
+
+    @Test
+    void aLongQuotedValueIsReadWithoutRecursing() {
+        // the regular expression overflowed the stack on values like these (found by BpftraceOutputFuzzer)
+        String plain = "x".repeat(1_000_000);
+        String escapes = "\\\"".repeat(500_000);
+        assertThat(TextFields.parse("a=\"" + plain + "\" b=1").fields()).containsEntry("a", plain).containsEntry("b", 1L);
+        assertThat(TextFields.parse("a=\"" + escapes + "\"").fields()).containsEntry("a", "\"".repeat(500_000));
+        assertThat(TextFields.parse("a=\"" + plain).fields()).as("never closed: bare").containsEntry("a", "\"" + plain);
     }
 }
