@@ -159,16 +159,32 @@ final class LogLines {
     }
 
     /**
-     * A current file followed as it grows: whole lines only, and across a rotation (the path
-     * names another file, or the file shrank): the old file is read to its end first.
+     * A current file followed as it grows: whole lines only, and across rotations (the path
+     * names another file, or the file shrank). It goes from file to file in the order they were
+     * written: the old file is read to its end, then the one written after it, found as the
+     * archive just newer than it (NAME.log.N-1 when it is NAME.log.N now) or the current file
+     * when it is NAME.log.1. While the daemon is rotating again meanwhile (renaming every archive
+     * one up, compressing NAME.log.1), that look is repeated until two agree, so a file renamed
+     * or compressed under the follower's eyes is neither skipped nor read twice.
      */
     static final class Follower implements AutoCloseable {
+        private static final int LOOKS = 200;
+        private static final long LOOK_AGAIN_NANOS = 5_000_000;
+
+        /** What identifies a log file once it may have been compressed: its size and first line. */
+        private record Ident(Object key, long size, String first) {
+        }
+
         private final Path path;
         private FileChannel ch;
         private Object key;
         private long pos;
         private final ByteBuffer buf = ByteBuffer.allocate(1 << 16);
         private byte[] partial = new byte[0];
+        /** Set while the file last read was an archive read whole (it was already compressed). */
+        private Ident archived;
+        /** Which archive the file being read was when it was opened (0: the current file). */
+        private int seenAt;
 
         /** Starts at the current end of {@code path} (or at its start once it appears). */
         Follower(Path path) throws IOException {
@@ -199,50 +215,137 @@ final class LogLines {
 
         /** Whole lines written since the last poll, in order. */
         void poll(Consumer<String> sink) throws IOException {
-            if (ch == null) {
+            if (ch == null && archived == null) {
                 open(false);
                 if (ch == null) return;
             }
-            drain(sink);
-            Object now;
-            try {
-                now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
-            } catch (java.nio.file.NoSuchFileException renamedAway) {
-                now = null;
-            }
-            boolean truncated = now != null && now.equals(key) && ch.size() < pos;
-            if (!key.equals(now) || truncated) {
-                drain(sink); // what the old file got before the rename
-                List<Path> between = truncated ? List.of() : rotatedSince(key, ch);
-                ch.close();
-                ch = null;
-                partial = new byte[0];
-                // rotated more than once since the last look: the files in between, oldest first
-                for (int i = between.size() - 1; i >= 0; i--) readAll(between.get(i), sink);
-                open(false);
-                if (ch != null) drain(sink);
+            while (true) {
+                if (ch != null) {
+                    drain(sink);
+                    Object now = key(path);
+                    if (key.equals(now)) {
+                        if (ch.size() < pos) { // truncated where it is (copytruncate): from its start again
+                            pos = 0;
+                            partial = new byte[0];
+                            drain(sink);
+                        }
+                        return;
+                    }
+                    drain(sink); // what it got before it was renamed
+                }
+                if (!next(sink)) return;
             }
         }
 
         /**
-         * The rotated files newer than the one just read ({@code old}, still open), newest first:
-         * those before it in NAME.log.1, NAME.log.2(.gz), ... It is found by its inode, or once
-         * gzip'd (a new file) by its size in the gzip trailer and its first line.
+         * Moves on to the file written after the one read last and reads what it has; false
+         * when there is none yet (renamed away, and the new current file not created yet).
          */
-        private List<Path> rotatedSince(Object oldKey, FileChannel old) throws IOException {
-            long size = old.size();
-            String first = firstLine(old);
-            String name = path.getFileName().toString();
-            List<Path> newer = new ArrayList<>();
-            for (int i = 1; i <= 1_000_000; i++) {
-                Path plain = path.resolveSibling(name + "." + i), gz = path.resolveSibling(name + "." + i + ".gz");
-                boolean plainThere = Files.exists(plain), gzThere = Files.exists(gz);
-                if (!plainThere && !gzThere) return List.of(); // not found: it is older than every file kept, or renamed otherwise
-                if (plainThere && oldKey.equals(key(plain))) return newer;
-                if (gzThere && sameAsGzip(gz, size, first)) return newer;
-                newer.add(plainThere ? plain : gz);
+        private boolean next(Consumer<String> sink) throws IOException {
+            Ident last = ch != null ? new Ident(key, ch.size(), firstLine(ch)) : archived;
+            for (int look = 1; ; look++) {
+                // not found, or found but what follows it cannot be opened, look after look: it
+                // was deleted (by hand, or past keep) or renamed otherwise: the current file, whole
+                boolean giveUp = look >= LOOKS;
+                int n = giveUp ? 0 : indexOf(last);
+                if (n < 0) {
+                    pause();
+                    continue;
+                }
+                Path plain = n <= 1 ? path : path.resolveSibling(path.getFileName() + "." + (n - 1));
+                FileChannel c = null;
+                Object k = null;
+                byte[] whole = null;
+                try {
+                    c = FileChannel.open(plain, StandardOpenOption.READ);
+                    k = Files.readAttributes(plain, BasicFileAttributes.class).fileKey();
+                } catch (java.nio.file.NoSuchFileException notPlain) {
+                    if (c != null) c.close();
+                    c = null;
+                    if (n > 1) whole = gunzip(plain.resolveSibling(plain.getFileName() + ".gz"));
+                }
+                if (c == null && whole == null) {
+                    if (n <= 1) return false; // the current file is not there yet: look next time
+                    pause();
+                    continue; // renamed meanwhile
+                }
+                if (!giveUp && indexOf(last) != n) { // renamed again meanwhile: what was opened may be another file
+                    if (c != null) c.close();
+                    pause();
+                    continue;
+                }
+                if (ch != null) ch.close();
+                ch = c;
+                key = k;
+                seenAt = Math.max(0, n - 1);
+                pos = 0;
+                partial = new byte[0];
+                archived = null;
+                if (whole != null) {
+                    int start = 0;
+                    for (int i = 0; i < whole.length; i++) {
+                        if (whole[i] == '\n') {
+                            sink.accept(new String(whole, start, i - start, StandardCharsets.UTF_8));
+                            start = i + 1;
+                        }
+                    }
+                    int end = 0;
+                    while (end < whole.length && whole[end] != '\n') end++;
+                    archived = new Ident(null, whole.length, new String(whole, 0, end, StandardCharsets.UTF_8));
+                }
+                return true;
             }
-            return List.of();
+        }
+
+        private static void pause() {
+            java.util.concurrent.locks.LockSupport.parkNanos(LOOK_AGAIN_NANOS);
+        }
+
+        /**
+         * Which archive {@code f} is now (N of NAME.log.N or NAME.log.N.gz), or -1. Files only
+         * move up (NAME.log.1 becomes .2, ...), so the look starts where it was last seen and
+         * goes up, past one gap (an archive mid-rename), then, should it be elsewhere, below.
+         */
+        private int indexOf(Ident f) {
+            String name = path.getFileName().toString();
+            int from = Math.max(1, seenAt);
+            for (int i = from, gap = 0; gap < 3; i++) {
+                int match = at(f, name, i);
+                if (match > 0) return i;
+                gap = match < 0 ? gap + 1 : 0;
+            }
+            for (int i = 1; i < from; i++) if (at(f, name, i) > 0) return i;
+            return -1;
+        }
+
+        /** 1: {@code f} is archive {@code i}; 0: another file is; -1: none is. */
+        private int at(Ident f, String name, int i) {
+            Path plain = path(name, i, false), gz = path(name, i, true);
+            Object k = key(plain);
+            if (k != null && (f.key() != null ? f.key().equals(k) : samePlain(plain, f))) return 1;
+            boolean gzThere = Files.exists(gz);
+            if (gzThere && sameAsGzip(gz, f.size(), f.first())) return 1;
+            return k != null || gzThere ? 0 : -1;
+        }
+
+        private Path path(String name, int i, boolean gz) {
+            return path.resolveSibling(name + "." + i + (gz ? ".gz" : ""));
+        }
+
+        private static boolean samePlain(Path p, Ident f) {
+            try (FileChannel c = FileChannel.open(p, StandardOpenOption.READ)) {
+                return c.size() == f.size() && firstLine(c).equals(f.first());
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        private static byte[] gunzip(Path gz) throws IOException {
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(gz), 1 << 16)) {
+                return in.readAllBytes();
+            } catch (java.nio.file.NoSuchFileException gone) {
+                return null;
+            }
         }
 
         private static Object key(Path p) {
