@@ -114,14 +114,18 @@ public final class Tail {
         Duration d = Duration.ZERO;
         int at = 0;
         while (m.find() && m.start() == at) {
-            long n = Long.parseLong(m.group(1));
-            d = d.plus(switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            });
+            try {
+                long n = Long.parseLong(m.group(1));
+                d = d.plus(switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                });
+            } catch (NumberFormatException | ArithmeticException tooLarge) {
+                throw new Args.UsageException("--since '" + s + "' is too large");
+            }
             at = m.end();
         }
         if (at == 0 || at != s.length()) throw new Args.UsageException("--since needs a duration like 90s, 10m, 2h or 1d, not '" + s + "'");

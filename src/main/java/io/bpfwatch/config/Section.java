@@ -312,25 +312,13 @@ public final class Section {
         return List.copyOf(out);
     }
 
-    private static final Pattern DURATION = Pattern.compile("((?:[0-9]+(?:ms|s|m|h))+)");
-    private static final Pattern DURATION_PART = Pattern.compile("([0-9]+)(ms|s|m|h)");
-
     public Duration duration(String key, Duration def, Duration min, Duration max) {
         Optional<Node> v = take(key);
         if (v.isEmpty()) return def;
         Node n = v.get();
-        if (n instanceof ScalarNode s && DURATION.matcher(s.getValue()).matches()) {
-            Duration d = Duration.ZERO;
-            Matcher m = DURATION_PART.matcher(s.getValue());
-            while (m.find()) {
-                long x = Long.parseLong(m.group(1));
-                d = d.plus(switch (m.group(2)) {
-                    case "ms" -> Duration.ofMillis(x);
-                    case "s" -> Duration.ofSeconds(x);
-                    case "m" -> Duration.ofMinutes(x);
-                    default -> Duration.ofHours(x);
-                });
-            }
+        Duration d = n instanceof ScalarNode s ? parseDuration(s.getValue()) : null;
+        if (d != null) {
+            ScalarNode s = (ScalarNode) n;
             if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
                 problems.at(n, keyPath(key) + " must be between " + human(min) + " and " + human(max) + ", not " + s.getValue());
                 return def;
@@ -372,6 +360,45 @@ public final class Section {
         }
         problems.at(n, keyPath(key) + " must be a size like 100MiB, 512KiB or 1GiB, not " + describe(n));
         return def;
+    }
+
+    /**
+     * Parts like 500ms, 30s, 5m, 1h, one after another (1m30s): their sum, saturated (a sum past
+     * what a long holds in milliseconds is that long, out of any range), or null when it is not
+     * a duration. By hand: a regular expression for "one or more parts" recursed per part and
+     * overflowed the stack on a value of some thousands of them.
+     */
+    static Duration parseDuration(String t) {
+        int n = t.length(), i = 0;
+        if (n == 0) return null;
+        long total = 0;
+        while (i < n) {
+            int start = i;
+            long x = 0;
+            while (i < n && t.charAt(i) >= '0' && t.charAt(i) <= '9') {
+                x = x > Long.MAX_VALUE / 10 ? Long.MAX_VALUE : x * 10 + (t.charAt(i) - '0');
+                if (x < 0) x = Long.MAX_VALUE;
+                i++;
+            }
+            if (i == start || i >= n) return null;
+            long unit;
+            if (t.startsWith("ms", i)) {
+                unit = 1;
+                i += 2;
+            } else {
+                unit = switch (t.charAt(i)) {
+                    case 's' -> 1000L;
+                    case 'm' -> 60_000L;
+                    case 'h' -> 3_600_000L;
+                    default -> 0L;
+                };
+                if (unit == 0) return null;
+                i++;
+            }
+            long ms = x > Long.MAX_VALUE / unit ? Long.MAX_VALUE : x * unit;
+            total = total > Long.MAX_VALUE - ms ? Long.MAX_VALUE : total + ms;
+        }
+        return Duration.ofMillis(total);
     }
 
     static String human(Duration d) {

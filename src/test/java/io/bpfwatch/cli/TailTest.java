@@ -223,6 +223,8 @@ class TailTest {
     @Test
     void badOptionsAreUsageErrors() {
         assertThatThrownBy(() -> opts("--since", "10x")).hasMessageContaining("a duration like");
+        assertThatThrownBy(() -> opts("--since", "99999999999999999999s")).hasMessageContaining("too large");
+        assertThatThrownBy(() -> opts("--since", "999999999999999d")).hasMessageContaining("too large");
         assertThatThrownBy(() -> opts("-n", "many")).hasMessageContaining("needs a number");
         assertThatThrownBy(() -> opts("--where", "novalue")).hasMessageContaining("FIELD=VALUE");
         assertThatThrownBy(() -> opts("--frobnicate")).hasMessageContaining("unknown option");

@@ -38,6 +38,22 @@ class ConfigLoaderTest {
      * Each file under configs/bad states the errors it must produce in "# expect:" lines; the
      * loader must report exactly those, as FILE:LINE:COL: message, and check must exit 1.
      */
+    @Test
+    void aDurationOfThousandsOfPartsIsReadWithoutRecursing(@TempDir Path dir) throws IOException {
+        // "1s" 20000 times overflowed the stack of the regular expression durations were matched with
+        Path f = dir.resolve("bpfwatch.yaml");
+        Files.writeString(f, "monitors:\n  dns:\n    timeout: " + "1s".repeat(20_000) + "\n");
+        assertThatThrownBy(() -> loader.load(f)).isInstanceOfSatisfying(ConfigException.class, e ->
+                assertThat(e.errors().get(0).toString()).contains(":3:14: monitors.dns.timeout must be between 100ms and 5m"));
+        Files.writeString(f, "monitors:\n  dns:\n    timeout: " + "1ms".repeat(200) + "1m1s\n");
+        assertThat(loader.load(f)).isNotNull();
+        assertThat(Section.parseDuration("1m30s")).isEqualTo(java.time.Duration.ofSeconds(90));
+        assertThat(Section.parseDuration("5ms")).isEqualTo(java.time.Duration.ofMillis(5));
+        for (String bad : List.of("", "s", "1", "1x", "1s ", " 1s", "1.5s", "-1s", "1S", "1d")) {
+            assertThat(Section.parseDuration(bad)).as("'%s'", bad).isNull();
+        }
+    }
+
     @TestFactory
     Stream<DynamicTest> malformedConfigsReportFileLineAndColumn() throws IOException {
         Path dir = resource("bad");
