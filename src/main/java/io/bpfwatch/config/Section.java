@@ -255,8 +255,9 @@ public final class Section {
                     return def;
                 }
                 return x;
-            } catch (NumberFormatException e) {
-                // fall through
+            } catch (NumberFormatException tooLarge) {
+                problems.at(n, what + " must be between " + min + " and " + max + ", not " + s.getValue());
+                return def;
             }
         }
         problems.at(n, what + " must be a whole number, not " + describe(n));

@@ -110,10 +110,11 @@ class ReliabilityIT {
         awaitReloadsSettled(port);
         Map<String, Integer> before = resources(daemon.pid());
 
+        // 3000 signals, paced at 100 a second (behind schedule, as a busy machine may put the
+        // test, the next ones go at once until it is caught up)
         long t0 = System.nanoTime();
-        long end = t0 + TimeUnit.SECONDS.toNanos(30);
         int sent = 0;
-        while (System.nanoTime() < end) {
+        while (sent < 3000) {
             if (sent % 5 == 0) {
                 install(config, switch (sent / 5 % 3) {
                     case 0 -> a;
@@ -126,6 +127,7 @@ class ReliabilityIT {
             long next = t0 + sent * 10_000_000L; // 100 a second, on schedule
             while (System.nanoTime() < next) Thread.onSpinWait();
         }
+        double stormSeconds = (System.nanoTime() - t0) / 1e9;
         install(config, yaml(port, logs, "[6666]"));
         double okBefore = new Prom(get(port, "/metrics").body()).get("bpfwatch_config_reloads_total{result=\"success\"}");
         signal(daemon, "HUP");
@@ -137,10 +139,9 @@ class ReliabilityIT {
         awaitReloadsSettled(port);
         Map<String, Integer> after = resources(daemon.pid());
         Prom m = new Prom(get(port, "/metrics").body());
-        System.out.printf("reload storm: %d SIGHUPs in 30 s; reloads ok %.0f, refused %.0f; resources before %s after %s%n",
-                sent, m.get("bpfwatch_config_reloads_total{result=\"success\"}"), m.get("bpfwatch_config_reloads_total{result=\"failure\"}"), before, after);
+        System.out.printf("reload storm: %d SIGHUPs in %.1f s; reloads ok %.0f, refused %.0f; resources before %s after %s%n",
+                sent, stormSeconds, m.get("bpfwatch_config_reloads_total{result=\"success\"}"), m.get("bpfwatch_config_reloads_total{result=\"failure\"}"), before, after);
 
-        assertThat(sent).isGreaterThanOrEqualTo(2999);
         assertThat(m.get("bpfwatch_config_reloads_total{result=\"failure\"}")).as("invalid files were refused").isPositive();
         assertThat(m.get("bpfwatch_monitor_up{monitor=\"tcp\"}")).isEqualTo(1);
         for (String kind : before.keySet()) {
