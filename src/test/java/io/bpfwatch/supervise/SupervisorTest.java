@@ -171,7 +171,12 @@ class SupervisorTest {
             // the module came back before any re-probe could notice it gone: a fresh instance attaches
             echo.lost.set("the test module was reloaded");
             await("a new echo instance", Duration.ofSeconds(5),
-                    () -> d.state("echo") == MonitorState.RUNNING && d.status("echo").since().isAfter(first));
+                    () -> {
+                        // one snapshot: state and since read apart could pair the old instance's
+                        // RUNNING with the new one's since while it is still starting
+                        MonitorStatus st = d.status("echo");
+                        return st.state() == MonitorState.RUNNING && st.since().isAfter(first);
+                    });
             echo.lost.set(null);
             assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
             TestMonitors.echo(2);

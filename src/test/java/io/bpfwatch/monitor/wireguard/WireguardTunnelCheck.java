@@ -3,6 +3,7 @@ package io.bpfwatch.monitor.wireguard;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfwatch.monitor.MonitorState;
+import io.bpfwatch.supervise.MonitorStatus;
 import io.bpfwatch.testkit.Cmd;
 import io.bpfwatch.testkit.Prom;
 import io.bpfwatch.testkit.RequiresBpf;
@@ -239,7 +240,12 @@ class WireguardTunnelCheck {
             assertThat(modprobe("-r").exit()).isZero();
             assertThat(modprobe().exit()).isZero();
             await("a new instance on the new module", Duration.ofSeconds(10),
-                    () -> d.state("wireguard") == MonitorState.RUNNING && d.status("wireguard").since().isAfter(before));
+                    () -> {
+                        // one snapshot: state and since read apart could pair the old instance's
+                        // RUNNING with the new one's since while it is still starting
+                        MonitorStatus st = d.status("wireguard");
+                        return st.state() == MonitorState.RUNNING && st.since().isAfter(before);
+                    });
             try (WgLab lab = new WgLab(dir).up(true, false)) {
                 assertThat(lab.ping(lab.a, "198.51.100.2", 3, 0.1)).contains("3 received");
                 await("encryptions counted by the new instance", Duration.ofSeconds(5), () -> d.metrics()
