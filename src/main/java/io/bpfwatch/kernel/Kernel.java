@@ -8,7 +8,6 @@ import io.bpfwatch.libbpf.LibBpf;
 import io.bpfwatch.libbpf.LibC;
 import org.jboss.logging.Logger;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -76,14 +75,14 @@ public final class Kernel {
     /** The tracefs events directory, mounting tracefs first if nothing has. */
     public Optional<Path> tracefsEvents() {
         Path t = root.resolve(TRACEFS.toString().substring(1));
-        if (Files.isDirectory(t.resolve("events"))) return Optional.of(t.resolve("events"));
+        if (isDirectory(t.resolve("events"))) return Optional.of(t.resolve("events"));
         Path d = root.resolve(DEBUGFS_TRACING.toString().substring(1));
-        if (Files.isDirectory(d.resolve("events"))) return Optional.of(d.resolve("events"));
+        if (isDirectory(d.resolve("events"))) return Optional.of(d.resolve("events"));
         if (!mountTried && isSystem()) {
             mountTried = true;
             if (LibC.mount("nodev", TRACEFS.toString(), "tracefs", 0, null) == 0) {
                 LOG.infof("mounted tracefs on %s (tracepoints need it)", TRACEFS);
-                if (Files.isDirectory(t.resolve("events"))) return Optional.of(t.resolve("events"));
+                if (isDirectory(t.resolve("events"))) return Optional.of(t.resolve("events"));
             } else {
                 LOG.warnf("tracefs is not mounted and mounting it on %s failed: %s", TRACEFS, Errno.name(LibC.errno()));
             }
@@ -95,7 +94,7 @@ public final class Kernel {
     public Optional<String> missingTracepoint(String category, String name) {
         Optional<Path> events = tracefsEvents();
         if (events.isEmpty()) return Optional.of("tracefs is not mounted on /sys/kernel/tracing and cannot be mounted");
-        if (Files.isDirectory(events.get().resolve(category).resolve(name))) return Optional.empty();
+        if (isDirectory(events.get().resolve(category).resolve(name))) return Optional.empty();
         return Optional.of("this kernel has no tracepoint " + category + ":" + name);
     }
 
@@ -119,26 +118,42 @@ public final class Kernel {
         return Btf.module(module, path("/sys/kernel/btf/" + module).toString(), vmlinux);
     }
 
+    // java.io.File's checks, not Files': the supervisor re-asks these every few seconds for
+    // every monitor (22 tracepoints for dns alone), and for a path that does not exist
+    // Files.isDirectory and Files.exists build and throw an exception inside; File's are one
+    // stat or access call each.
+    private static boolean isDirectory(Path p) {
+        return p.toFile().isDirectory();
+    }
+
+    private static boolean isReadable(Path p) {
+        return p.toFile().canRead();
+    }
+
+    private static boolean exists(Path p) {
+        return p.toFile().exists();
+    }
+
     private boolean isSystem() {
         return root.equals(Path.of("/"));
     }
 
     public boolean hasVmlinuxBtf() {
-        return Files.isReadable(root.resolve("sys/kernel/btf/vmlinux"));
+        return isReadable(root.resolve("sys/kernel/btf/vmlinux"));
     }
 
     public boolean moduleLoaded(String module) {
-        return Files.isDirectory(root.resolve("sys/module").resolve(module));
+        return isDirectory(root.resolve("sys/module").resolve(module));
     }
 
     public boolean hasModuleBtf(String module) {
-        return Files.isReadable(root.resolve("sys/kernel/btf").resolve(module));
+        return isReadable(root.resolve("sys/kernel/btf").resolve(module));
     }
 
     /** Kprobes need CONFIG_KPROBES: the kprobe PMU or tracefs kprobe_events exists. */
     public boolean kprobesSupported() {
-        if (Files.exists(root.resolve("sys/bus/event_source/devices/kprobe/type"))) return true;
-        return tracefsEvents().map(e -> Files.exists(e.getParent().resolve("kprobe_events"))).orElse(false);
+        if (exists(root.resolve("sys/bus/event_source/devices/kprobe/type"))) return true;
+        return tracefsEvents().map(e -> exists(e.getParent().resolve("kprobe_events"))).orElse(false);
     }
 
     /**

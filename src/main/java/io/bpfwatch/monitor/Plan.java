@@ -9,7 +9,10 @@ import java.util.List;
  *
  * {@code guard} says when the plan stops holding although the monitor still runs (the kernel
  * module it probes was unloaded or reloaded): the supervisor asks it every second and, on an
- * answer, stops the monitor and probes again.
+ * answer, stops the monitor and probes again. A plan without a guard of its own
+ * ({@link #ALWAYS}) is probed again every few seconds while it runs, in case what it attaches
+ * to went away; one on what the kernel has built in ({@link #BUILT_IN}: syscall, sched, sock
+ * tracepoints) cannot lose it and is not.
  */
 public record Plan(String strategy, List<Attach> attachments, Guard guard) {
     /** Why the plan no longer holds, or null while it does. Cheap and safe from any thread. */
@@ -19,6 +22,9 @@ public record Plan(String strategy, List<Attach> attachments, Guard guard) {
     }
 
     public static final Guard ALWAYS = () -> null;
+
+    /** Attaches only to what is built into the kernel: holds as long as the kernel runs. */
+    public static final Guard BUILT_IN = () -> null;
 
     public Plan {
         attachments = List.copyOf(attachments);

@@ -42,7 +42,12 @@ public final class EventLog implements AutoCloseable {
      * batches promoted to the old generation during bursts, where they stayed committed.
      */
     private static final int BATCH = 1024;
-    private static final long IDLE_PARK_MILLIS = 1000;
+    /**
+     * How often an idle writer looks whether its file is still there (deleted or renamed without
+     * a SIGHUP, it opens a new one; a write checks that anyway first). Every producer signals
+     * its events, so this bounds no event's wait; each look is a wakeup of an idle daemon.
+     */
+    private static final long IDLE_PARK_MILLIS = 5000;
     private static final long LINGER_NANOS = 2_000_000L;
     /** After a failed write, how soon the writer tries again (the file's open is retried as often). */
     static final long RETRY_NANOS = 100_000_000L;

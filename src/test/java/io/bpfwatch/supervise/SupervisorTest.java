@@ -163,6 +163,26 @@ class SupervisorTest {
     }
 
     @Test
+    void aRunningMonitorOnWhatTheKernelHasBuiltInIsNotProbedAgainButOthersAre(@TempDir Path dir) throws Exception {
+        TestMonitors.Echo builtIn = new TestMonitors.Echo();
+        builtIn.builtIn.set(true);
+        try (TestDaemon d = daemon(dir, "  echo: {}\n", builtIn)) {
+            assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
+            int atStart = builtIn.probes.get();
+            // housekeeping re-probes running monitors (every 200 ms here): let it run five times
+            long before = d.daemon.supervisor().housekeepingRuns();
+            await("five housekeeping rounds", Duration.ofSeconds(10), () -> d.daemon.supervisor().housekeepingRuns() >= before + 5);
+            assertThat(builtIn.probes.get()).as("probes while running").isEqualTo(atStart);
+        }
+        TestMonitors.Echo module = new TestMonitors.Echo();
+        try (TestDaemon d = daemon(java.nio.file.Files.createDirectories(dir.resolve("2")), "  echo: {}\n", module)) {
+            int atStart = module.probes.get();
+            await("probed again while running", Duration.ofSeconds(10), () -> module.probes.get() >= atStart + 2);
+            assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
+        }
+    }
+
+    @Test
     void aMonitorWhoseHooksWentAwayIsDetachedAndProbedAgain(@TempDir Path dir) throws Exception {
         TestMonitors.Echo echo = new TestMonitors.Echo();
         try (TestDaemon d = daemon(dir, "  echo: {}\n", echo)) {

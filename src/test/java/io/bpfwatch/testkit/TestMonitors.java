@@ -103,6 +103,9 @@ public final class TestMonitors {
 
         public final AtomicBoolean available = new AtomicBoolean(true);
         public final AtomicReference<String> lost = new AtomicReference<>();
+        /** Probe answers "built in" plans (never re-probed while running); counts its calls. */
+        public final AtomicBoolean builtIn = new AtomicBoolean();
+        public final java.util.concurrent.atomic.AtomicInteger probes = new java.util.concurrent.atomic.AtomicInteger();
         public final Gate gate = new Gate();
 
         @Override
@@ -127,9 +130,11 @@ public final class TestMonitors {
 
         @Override
         public Availability probe(Kernel kernel, Settings settings) {
+            probes.incrementAndGet();
             if (!available.get()) return new Availability.Unsupported("test module not loaded");
             return new Availability.Supported(new Plan("tracepoint/syscalls/sys_enter_getpgid",
-                    List.of(new Attach.Tracepoint("ringtest_getpgid", "syscalls", "sys_enter_getpgid")), lost::get));
+                    List.of(new Attach.Tracepoint("ringtest_getpgid", "syscalls", "sys_enter_getpgid")),
+                    builtIn.get() ? Plan.BUILT_IN : lost::get));
         }
 
         @Override

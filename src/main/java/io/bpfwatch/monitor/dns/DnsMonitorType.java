@@ -100,7 +100,7 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
         if (!kernel.hasVmlinuxBtf()) {
             return new Availability.Unsupported("the kernel has no BTF (/sys/kernel/btf/vmlinux): the fd-to-socket lookup needs CO-RE");
         }
-        return new Availability.Supported(new Plan("syscall tracepoints (" + ATTACH.size() + ")", ATTACH));
+        return new Availability.Supported(new Plan("syscall tracepoints (" + ATTACH.size() + ")", ATTACH, Plan.BUILT_IN));
     }
 
     @Override

@@ -84,7 +84,7 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
         for (Attach.Tracepoint tp : OPTIONAL) {
             if (kernel.missingTracepoint(tp.category(), tp.name()).isEmpty()) attach.add(tp);
         }
-        return new Availability.Supported(new Plan(String.join(" + ", attach.stream().map(Attach::point).toList()), attach));
+        return new Availability.Supported(new Plan(String.join(" + ", attach.stream().map(Attach::point).toList()), attach, Plan.BUILT_IN));
     }
 
     @Override

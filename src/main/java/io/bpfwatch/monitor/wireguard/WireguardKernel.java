@@ -37,8 +37,11 @@ final class WireguardKernel {
 
     /** This load of the module: the inode of /sys/module/wireguard; -1 if not loaded. */
     static long identity(Kernel kernel) {
+        Path module = kernel.path("/sys/module/" + MODULE);
+        // asked every few seconds while the module is absent: no exception for the usual answer
+        if (!module.toFile().exists()) return -1;
         try {
-            return ((Number) Files.getAttribute(kernel.path("/sys/module/" + MODULE), "unix:ino")).longValue();
+            return ((Number) Files.getAttribute(module, "unix:ino")).longValue();
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             return -1;
         }

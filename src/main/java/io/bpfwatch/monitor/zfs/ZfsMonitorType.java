@@ -116,7 +116,7 @@ public final class ZfsMonitorType implements MonitorType<ZfsSettings, ZfsMonitor
         Path device = settings.device();
         String state = ZfsDevice.of(device).map(d -> device + " (" + d + ")")
                 .orElse(device + " (absent: audited from when it appears)");
-        return new Availability.Supported(new Plan("ioctl tracepoints, ZFS commands on " + state, ATTACH));
+        return new Availability.Supported(new Plan("ioctl tracepoints, ZFS commands on " + state, ATTACH, Plan.BUILT_IN));
     }
 
     @Override
