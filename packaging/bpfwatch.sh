@@ -26,11 +26,13 @@ if [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java=$JAVA_HOME/bin
 # compiling was 70 % of it) and the peak RSS was ~11 MiB lower, warm CPU per event unchanged
 # within noise (make bench-jvm; README, Performance). Not measured again since the encoder is
 # bpfwatch's own. Fewer idle wakeups: the JVM's monitor deflation thread looks 4 times a second
-# and its VM thread once a second by default; every 5 s is plenty for a daemon with a handful of
-# locks (measured idle: ~5 of the ~16 wakeups a second gone). Flags this JDK does not know are
-# ignored rather than fatal (TrimNativeHeapInterval came with 17.0.9).
+# by default; every 5 s is plenty for a daemon with a handful of locks (idle: 4 of ~16 wakeups a
+# second). GuaranteedSafepointInterval=5000 (the VM thread's 1/s) was tried and left out: in
+# 500k/s sweeps it lost events in the kernel in 5 of 13 runs against 0 of 12 alternating with
+# it, though later runs of both lost on this shared machine too. Flags this JDK does not know
+# are ignored rather than fatal (TrimNativeHeapInterval came with 17.0.9).
 case "$1" in
-    run) flags="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m -Xss512k -XX:FreqInlineSize=100 -XX:InlineSmallCode=1000 -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000 -XX:-UsePerfData -XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockDiagnosticVMOptions -XX:AsyncDeflationInterval=5000 -XX:GuaranteedSafepointInterval=5000"
+    run) flags="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m -Xss512k -XX:FreqInlineSize=100 -XX:InlineSmallCode=1000 -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000 -XX:-UsePerfData -XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockDiagnosticVMOptions -XX:AsyncDeflationInterval=5000"
          export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} ;;
     *)   flags="-Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto" ;;
 esac
