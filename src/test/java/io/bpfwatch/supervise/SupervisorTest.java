@@ -46,7 +46,7 @@ class SupervisorTest {
 
             // the delay grows and is capped
             var inBackoff = new java.util.concurrent.atomic.AtomicReference<MonitorStatus>();
-            await("a backoff snapshot", Duration.ofSeconds(5), () -> {
+            await("a backoff snapshot", Duration.ofSeconds(15), () -> {
                 MonitorStatus s = d.status("broken");
                 if (s.state() != MonitorState.BACKOFF) return false;
                 inBackoff.set(s);
@@ -151,12 +151,12 @@ class SupervisorTest {
             assertThat(d.daemon.ready()).as("unavailable counts as settled").isTrue();
 
             echo.available.set(true);
-            await("echo running", Duration.ofSeconds(5), () -> d.state("echo") == MonitorState.RUNNING);
+            await("echo running", Duration.ofSeconds(15), () -> d.state("echo") == MonitorState.RUNNING);
             TestMonitors.echo(1);
-            await("an event", Duration.ofSeconds(5), () -> d.metrics().get("bpfwatch_events_total{monitor=\"echo\"}") == 1);
+            await("an event", Duration.ofSeconds(15), () -> d.metrics().get("bpfwatch_events_total{monitor=\"echo\"}") == 1);
 
             echo.available.set(false);
-            await("echo unavailable again", Duration.ofSeconds(5), () -> d.state("echo") == MonitorState.UNAVAILABLE);
+            await("echo unavailable again", Duration.ofSeconds(15), () -> d.state("echo") == MonitorState.UNAVAILABLE);
             assertThat(d.status("echo").attachPoints()).isEmpty();
             assertThat(d.metrics().get("bpfwatch_monitor_restarts_total{monitor=\"echo\"}")).as("not a failure").isZero();
         }
@@ -190,7 +190,7 @@ class SupervisorTest {
 
             // the module came back before any re-probe could notice it gone: a fresh instance attaches
             echo.lost.set("the test module was reloaded");
-            await("a new echo instance", Duration.ofSeconds(5),
+            await("a new echo instance", Duration.ofSeconds(15),
                     () -> {
                         // one snapshot: state and since read apart could pair the old instance's
                         // RUNNING with the new one's since while it is still starting
@@ -200,13 +200,13 @@ class SupervisorTest {
             echo.lost.set(null);
             assertThat(d.state("echo")).isEqualTo(MonitorState.RUNNING);
             TestMonitors.echo(2);
-            await("an event from the new instance", Duration.ofSeconds(5),
+            await("an event from the new instance", Duration.ofSeconds(15),
                     () -> d.metrics().get("bpfwatch_events_total{monitor=\"echo\"}") == 1);
 
             // gone for good: unavailable with the probe's reason, not a failure
             echo.available.set(false);
             echo.lost.set("the test module was unloaded");
-            await("echo unavailable", Duration.ofSeconds(5), () -> d.state("echo") == MonitorState.UNAVAILABLE);
+            await("echo unavailable", Duration.ofSeconds(15), () -> d.state("echo") == MonitorState.UNAVAILABLE);
             assertThat(d.status("echo").lastError()).isEqualTo("test module not loaded");
             assertThat(d.metrics().get("bpfwatch_monitor_restarts_total{monitor=\"echo\"}")).isZero();
         }

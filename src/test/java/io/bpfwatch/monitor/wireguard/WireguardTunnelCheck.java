@@ -148,7 +148,7 @@ class WireguardTunnelCheck {
                 assertThat(m.get("bpfwatch_wireguard_handshakes_total{interface=\"wgb\",event=\"completed\"}")).isGreaterThanOrEqualTo(1);
 
                 // bytes are what WireGuard itself counts (`wg show transfer`), handshakes included
-                await("transfer equal to wg show", Duration.ofSeconds(5), () -> {
+                await("transfer equal to wg show", Duration.ofSeconds(15), () -> {
                     Prom now = d.metrics();
                     long[] a = lab.transfer(lab.a, "wga").get(lab.pubB);
                     long[] b = lab.transfer(lab.b, "wgb").get(lab.pubA);
@@ -226,7 +226,7 @@ class WireguardTunnelCheck {
             // kprobes do not pin the module: it unloads, and the monitor notices within a second or two
             assertThat(modprobe("-r").exit()).as("modprobe -r wireguard under kprobes").isZero();
             long t0 = System.nanoTime();
-            await("wireguard unavailable", Duration.ofSeconds(5), () -> d.state("wireguard") == MonitorState.UNAVAILABLE);
+            await("wireguard unavailable", Duration.ofSeconds(15), () -> d.state("wireguard") == MonitorState.UNAVAILABLE);
             System.out.printf("wireguard unavailable %.1f s after rmmod%n", (System.nanoTime() - t0) / 1e9);
             assertThat(d.status("wireguard").lastError()).contains("wireguard module is not loaded");
             assertThat(d.metrics().text()).doesNotContain("bpfwatch_wireguard_encrypt_seconds");
@@ -248,7 +248,7 @@ class WireguardTunnelCheck {
                     });
             try (WgLab lab = new WgLab(dir).up(true, false)) {
                 assertThat(lab.ping(lab.a, "198.51.100.2", 3, 0.1)).contains("3 received");
-                await("encryptions counted by the new instance", Duration.ofSeconds(5), () -> d.metrics()
+                await("encryptions counted by the new instance", Duration.ofSeconds(15), () -> d.metrics()
                         .get("bpfwatch_wireguard_encrypt_seconds_count{interface=\"wga\",peer=\"" + lab.pubB + "\"}") >= 3);
                 Map<String, long[]> t = lab.transfer(lab.a, "wga");
                 assertThat(t.get(lab.pubB)[1]).isPositive();

@@ -222,15 +222,15 @@ class ZfsMonitorTest {
             assertThat(d.metrics().get("bpfwatch_zfs_device_present")).isZero();
 
             standIn(dir, "zfs-later");
-            TestDaemon.await("the device to be noticed", Duration.ofSeconds(5), () -> d.metrics().get("bpfwatch_zfs_device_present") == 1);
+            TestDaemon.await("the device to be noticed", Duration.ofSeconds(10), () -> d.metrics().get("bpfwatch_zfs_device_present") == 1);
             Process p = ZfsClient.startWithDevice(dev, List.of(), ZfsClient.ops(new String[] {"snapshot", "tank@after-load"}));
             ZfsClient.finish(p);
             expect(d.awaitEvents("zfs", p.pid(), 1, Duration.ofSeconds(10)).get(0), "snapshot", "tank", null, "tank@after-load");
 
             Files.delete(dev);
-            TestDaemon.await("the device to be gone", Duration.ofSeconds(5), () -> d.metrics().get("bpfwatch_zfs_device_present") == 0);
+            TestDaemon.await("the device to be gone", Duration.ofSeconds(10), () -> d.metrics().get("bpfwatch_zfs_device_present") == 0);
             standIn(dir, "zfs-later"); // a new inode at the same path, like a reloaded module's new node
-            TestDaemon.await("the new device", Duration.ofSeconds(5), () -> d.metrics().get("bpfwatch_zfs_device_present") == 1);
+            TestDaemon.await("the new device", Duration.ofSeconds(10), () -> d.metrics().get("bpfwatch_zfs_device_present") == 1);
             Process again = ZfsClient.startWithDevice(dev, List.of(), ZfsClient.ops(new String[] {"destroy-snaps", "tank@after-reload"}));
             ZfsClient.finish(again);
             expect(d.awaitEvents("zfs", again.pid(), 1, Duration.ofSeconds(10)).get(0), "destroy", "tank", null, "tank@after-reload");
