@@ -84,9 +84,14 @@ public final class DnsNames {
     /** An answer: {@code address} (text, as the dns monitor has it) is {@code name} for {@code ttlSeconds}. */
     public void put(int netns, String address, String name, long ttlSeconds, long nowNanos) {
         byte[] a = IpAddress.parse(address);
-        if (a == null || name == null || name.isEmpty()) return;
+        if (a != null) put(netns, a, 0, a.length, name, ttlSeconds, nowNanos);
+    }
+
+    /** The same with the address's bytes (4 or 16, network order) at {@code off}, as an answer carries them. */
+    public void put(int netns, byte[] buf, int off, int len, String name, long ttlSeconds, long nowNanos) {
+        if (len != 4 && len != 16 || name == null || name.isEmpty()) return;
         long ttl = Math.min(MAX_TTL_NANOS, Math.max(MIN_TTL_NANOS, ttlSeconds * 1_000_000_000L));
-        Key k = key(netns, a, 0, a.length);
+        Key k = key(netns, buf, off, len);
         synchronized (entries) {
             entries.remove(k); // re-inserted as the newest
             entries.put(k, new Entry(name, nowNanos + ttl));

@@ -46,6 +46,24 @@ class DnsNamesTest {
     }
 
     @Test
+    void anAnswersBytesAndItsTextAreTheSameKey() {
+        DnsNames names = new DnsNames(16);
+        long now = System.nanoTime();
+        byte[] buf = new byte[32];
+        System.arraycopy(ip("2001:db8::20"), 0, buf, 3, 16);
+        System.arraycopy(ip("192.0.2.20"), 0, buf, 19, 4);
+        names.put(NS, buf, 3, 16, "bytes.lab.test", 300, now);
+        names.put(NS, buf, 19, 4, "bytes4.lab.test", 300, now);
+        names.put(NS, buf, 0, 5, "wrong.length.test", 300, now);
+        assertThat(names.size()).isEqualTo(2);
+        assertThat(names.get(NS, ip("2001:db8::20"), 0, 16, now)).isEqualTo("bytes.lab.test");
+        assertThat(names.get(NS, ip("::ffff:192.0.2.20"), 0, 16, now)).isEqualTo("bytes4.lab.test");
+        names.put(NS, "192.0.2.20", "text.lab.test", 300, now);
+        assertThat(names.size()).as("the text put replaced the bytes put").isEqualTo(2);
+        assertThat(names.get(NS, ip("192.0.2.20"), 0, 4, now)).isEqualTo("text.lab.test");
+    }
+
+    @Test
     void ipv6AndIpv4MappedAddressesAreKeyedAsTheyAreOnTheWire() {
         DnsNames names = new DnsNames(16);
         long now = System.nanoTime();

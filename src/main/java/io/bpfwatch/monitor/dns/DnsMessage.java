@@ -1,6 +1,7 @@
 package io.bpfwatch.monitor.dns;
 
 import io.bpfwatch.config.IpAddress;
+import io.bpfwatch.context.DnsNames;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,10 @@ public final class DnsMessage {
     public int rcode;
     /** A and AAAA answers found in the captured bytes, as text. */
     public List<String> addresses = List.of();
+    // those answers' bytes, back to back, for putAddresses: the text need not be parsed back,
+    // nothing is allocated per answer, and the parsed buffer is not held on to
+    private final byte[] addressBytes = new byte[MAX_ADDRESSES * 16];
+    private final int[] addressLength = new int[MAX_ADDRESSES];
     /** The smallest TTL of those answers (seconds). */
     public long minTtl;
     /** Why reading stopped before the end of the sections, or null. */
@@ -44,6 +49,14 @@ public final class DnsMessage {
     private byte[] b;
     private int start, end;
     private Scratch scratch;
+
+    /**
+     * Tells {@code names} that this response's addresses are {@link #qname} for {@link #minTtl},
+     * from the answers' bytes as they came.
+     */
+    public void putAddresses(DnsNames names, int netns, long nowNanos) {
+        for (int i = 0; i < addresses.size(); i++) names.put(netns, addressBytes, i * 16, addressLength[i], qname, minTtl, nowNanos);
+    }
 
     public boolean isResponse() {
         return (flags & 0x8000) != 0;
@@ -175,7 +188,11 @@ public final class DnsMessage {
                 } else if (ttl < minTtl) {
                     minTtl = ttl;
                 }
-                if (found.size() < MAX_ADDRESSES) found.add(IpAddress.format(b, start + pos, rdlen));
+                if (found.size() < MAX_ADDRESSES) {
+                    addressLength[found.size()] = rdlen;
+                    System.arraycopy(b, start + pos, addressBytes, found.size() * 16, rdlen);
+                    found.add(IpAddress.format(b, start + pos, rdlen));
+                }
             } else if (r >= ancount + nscount && type == TYPE_OPT) {
                 rcode = (int) (((ttl >>> 24) & 0xff) << 4) | (flags & 0xf);
             }

@@ -194,8 +194,7 @@ final class DnsTracker implements DnsStream.Messages {
     private void response(DnsDecoder.Record r, DnsMessage m) {
         if (names != null && m.rcode == 0 && !m.addresses.isEmpty() && m.qname != null) {
             // whoever asked, this namespace's processes now know these addresses by this name
-            long now = System.nanoTime();
-            for (String a : m.addresses) names.put(r.netns, a, m.qname, m.minTtl, now);
+            m.putAddresses(names, r.netns, System.nanoTime());
         }
         Key key = new Key(r.conn, m.id);
         for (Pending p = pending.get(key); p != null; p = p.nextSame) {

@@ -61,6 +61,25 @@ class DnsTrackerTest {
     }
 
     @Test
+    void anAnswersAddressesAreNamedInItsNamespaceAndAFailedOnesAreNot() {
+        io.bpfwatch.context.DnsNames names = new io.bpfwatch.context.DnsNames(64);
+        tracker = new DnsTracker(TIMEOUT, 1000, metrics, out::add, malformed::add, names);
+        byte[] v6 = {0x20, 0x01, 0x0d, (byte) 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x34};
+        DnsDecoder.Record answer = record(DnsDecoder.REC_RECV, 1, 103 * MS, "10.0.0.53",
+                Packets.response(7, 0, "www.lab.test", 1, new byte[] {(byte) 192, 0, 2, 34}, v6));
+        answer.netns = 77;
+        send(1, 100 * MS, Packets.query(7, "www.lab.test", 1));
+        tracker.record(answer);
+        recv(2, 104 * MS, Packets.response(8, 3, "nx.lab.test", 1, new byte[] {(byte) 192, 0, 2, 35}));
+        long now = System.nanoTime();
+        assertThat(names.get(77, new byte[] {(byte) 192, 0, 2, 34}, 0, 4, now)).isEqualTo("www.lab.test");
+        assertThat(names.get(77, v6, 0, 16, now)).isEqualTo("www.lab.test");
+        assertThat(names.get(0, new byte[] {(byte) 192, 0, 2, 34}, 0, 4, now)).as("another namespace").isNull();
+        assertThat(names.get(0, new byte[] {(byte) 192, 0, 2, 35}, 0, 4, now)).as("NXDOMAIN names nothing").isNull();
+        assertThat(names.size()).isEqualTo(2);
+    }
+
+    @Test
     void aResponseReadBeforeItsQueryStillPairs() {
         recv(1, 105 * MS, Packets.response(7, 3, "x.test", 1));
         send(1, 100 * MS, Packets.query(7, "x.test", 1));
