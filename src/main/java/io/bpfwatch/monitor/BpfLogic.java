@@ -56,6 +56,11 @@ public interface BpfLogic<R> {
     default void tick(long nowNanos) {
     }
 
+    /** While true, {@link #tick} comes every 100 ms even when no events flow (something waits on time). */
+    default boolean waitsOnTime() {
+        return false;
+    }
+
     /** After the last record was read on stop (flush pending state as events). */
     default void drained() {
     }

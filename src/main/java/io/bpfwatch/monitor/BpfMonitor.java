@@ -232,6 +232,11 @@ public final class BpfMonitor<R> implements Monitor {
             logic.tick(nowNanos);
             context.output().endOfBatch();
         }
+
+        @Override
+        public boolean waitsOnTime() {
+            return logic.waitsOnTime();
+        }
     }
 
     /** An exception escaped a monitor's decoding: the monitor is restarted. */

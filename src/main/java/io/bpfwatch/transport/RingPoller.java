@@ -19,7 +19,8 @@ import java.util.function.Consumer;
  * flag, if it has one, and sleeps up to {@link #IDLE_POLL_MILLIS}: the first record after that
  * wakes it at once, and so does {@link #stop}. So a busy ring is read in batches without
  * wakeups, a quiet one costs one wakeup a second (for the client's tick), and a lone event is
- * not held back by the batching. An object without that flag (a user's, whose programs wake the
+ * not held back by the batching; a client with work that waits on time (a connect held for its
+ * name) keeps the 100 ms tick while quiet. An object without that flag (a user's, whose programs wake the
  * reader for every record) is read with a 1 ms pause after a small batch, so a steady stream is
  * read in batches there too. The client is told when the poller is about to wait
  * ({@link Client#batchEnd}), not per record.
@@ -42,8 +43,13 @@ public final class RingPoller implements AutoCloseable {
         /** Read what there was; about to wait. */
         void batchEnd();
 
-        /** Every 100 ms while records flow, about every second while quiet. */
+        /** Every 100 ms while records flow or {@link #waitsOnTime}, about every second while quiet. */
         void tick(long nowNanos);
+
+        /** Work that waits on time or on another thread (a held event): tick every 100 ms though quiet. */
+        default boolean waitsOnTime() {
+            return false;
+        }
     }
 
     private final String label;
@@ -164,8 +170,9 @@ public final class RingPoller implements AutoCloseable {
             }
         } else {
             client.batchEnd();
-            if (++emptyDrains < 2 || idleFlag == null) {
-                epoll.await(emptyDrains < 2 ? POLL_MILLIS : IDLE_POLL_MILLIS);
+            boolean soon = ++emptyDrains < 2 || client.waitsOnTime();
+            if (soon || idleFlag == null) {
+                epoll.await(soon ? POLL_MILLIS : IDLE_POLL_MILLIS);
             } else {
                 idleFlag.arm();
                 if (pendingBytes() == 0) epoll.await(IDLE_POLL_MILLIS);

@@ -43,7 +43,7 @@ class RingBufferReaderTest {
     private record Rec(long seq, int len, boolean payloadOk) {
     }
 
-    private static BpfObject open(int ringBytes) throws Exception {
+    static BpfObject open(int ringBytes) throws Exception {
         BpfObject o = BpfObject.open("src/test/bpf/ringtest/ringtest.bpf.o", "ringtest",
                 Files.readAllBytes(Path.of(BpfObjectsForTest.path("ringtest"))));
         o.map("events").setMaxEntries(ringBytes);

@@ -130,6 +130,12 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
                 held.release(nowNanos, 0);
             }
 
+            /** A held connect is written within ~100 ms of the dns reader passing it, not at the next quiet tick. */
+            @Override
+            public boolean waitsOnTime() {
+                return held.size() > 0;
+            }
+
             @Override
             public void drained() {
                 held.release(System.nanoTime(), Integer.MAX_VALUE);
