@@ -72,7 +72,9 @@ class DnsFuzzTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         DnsMetrics metrics = new DnsMetrics(new Meters(registry));
         List<DnsEvent> out = new ArrayList<>();
-        DnsTracker tracker = new DnsTracker(1_000_000_000L, 16, metrics, out::add, why -> { });
+        // with the name table connections are named from: every answer's addresses go into it
+        io.bpfwatch.context.DnsNames names = new io.bpfwatch.context.DnsNames(64);
+        DnsTracker tracker = new DnsTracker(1_000_000_000L, 16, metrics, out::add, why -> { }, names);
         long ts = 0;
         long[] offsets = new long[8];
         int records = data.consumeInt(0, 64);
@@ -101,6 +103,7 @@ class DnsFuzzTest {
         long queryLines = out.stream().filter(e -> e.kind() != DnsEvent.Kind.CONNECT).count();
         assertThat((double) queryLines).as("each query exactly once").isEqualTo(queries);
         assertThat(tracker.pendingCount()).isZero();
+        assertThat(names.size()).isLessThanOrEqualTo(64);
         for (DnsEvent e : out) {
             checkName(e.qname);
             if (e.kind() == DnsEvent.Kind.ANSWERED) assertThat(e.latencyNanos).isNotNegative();
