@@ -26,8 +26,9 @@ if [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java=$JAVA_HOME/bin
 # compiling was 70 % of it) and the peak RSS was ~11 MiB lower, warm CPU per event unchanged
 # within noise (make bench-jvm; README, Performance). Not measured again since the encoder is
 # bpfwatch's own. Fewer idle wakeups: the JVM's monitor deflation thread looks 4 times a second
-# by default; every 5 s is plenty for a daemon with a handful of locks (idle: 4 of ~16 wakeups a
-# second). GuaranteedSafepointInterval=5000 (the VM thread's 1/s) was tried and left out: in
+# by default; with AsyncDeflationInterval=5000 its wait is bounded by GuaranteedSafepointInterval
+# (1 s), so it looks once a second (measured idle). GuaranteedSafepointInterval=5000 (the VM
+# thread's 1/s, and deflation's) was tried and left out: in
 # 500k/s sweeps it lost events in the kernel in 5 of 13 runs against 0 of 12 alternating with
 # it, though later runs of both lost on this shared machine too. Flags this JDK does not know
 # are ignored rather than fatal (TrimNativeHeapInterval came with 17.0.9).
