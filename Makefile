@@ -29,7 +29,7 @@ ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contri
 	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
 	  fi; }
 
-.PHONY: all deps build run test test-unit fuzz soak bench bench-custom bench-context bench-export bench-jvm bench-stop bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
+.PHONY: all deps build run test test-unit fuzz soak bench bench-dns-hooks bench-custom bench-context bench-export bench-jvm bench-stop bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
 
 VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
 DEB := target/bpfwatch_$(VERSION)_all.deb
@@ -142,6 +142,12 @@ bench-context: build $(WORKLOAD)
 # loopback (bench/export.py): writes bench/results/export.md.
 bench-export: build $(WORKLOAD)
 	/usr/bin/python3 bench/export.py
+
+# The dns monitor's system-call tracepoints against its socket-layer fentry hooks (where this
+# kernel has fentry), per operation (bench/dns_hooks.py): writes bench/results/dns-hooks-RELEASE.md.
+# make bench-dns-hooks-vm runs it in the Debian kernels of make test-vm.
+bench-dns-hooks: build $(WORKLOAD)
+	/usr/bin/python3 bench/dns_hooks.py
 
 # What the JVM's options change: start to READY, the first 200k events after start against the
 # same events warm, warm CPU per event, RSS and VmHWM, for the shipped flags, C1 only and an

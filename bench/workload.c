@@ -13,6 +13,8 @@
  *   udp-other         sendto() of the query to 127.0.0.2:9 (not a DNS port): filtered out in the kernel
  *   zfs-ioctl         ioctl(ZFS_IOC_SNAPSHOT) on ARG, the zfs monitor's stand-in device: one zfs event
  *   ioctl-other       ioctl(TCGETS) on ARG: hits the same tracepoint, filtered out in the kernel
+ *   write-other       write() of 64 bytes to ARG (/dev/null): the dns monitor's system-call
+ *                     tracepoints see every write; its socket-layer hooks never run for it
  * RATE 0 means as fast as possible; otherwise the total operations per second, paced per thread.
  * Output (one line): mode=... ops=... threads=... seconds=... ns_per_op=... wall_ns_per_op=...
  * rate=... errors=...; ns_per_op is the calling threads' CPU time per operation (what a probe
@@ -172,6 +174,9 @@ static void *run(void *p)
 	} else if (!strcmp(mode, "zfs-ioctl") || !strcmp(mode, "ioctl-other")) {
 		fd = open(arg, O_RDONLY);
 		if (fd < 0) die(arg);
+	} else if (!strcmp(mode, "write-other")) {
+		fd = open(arg, O_WRONLY);
+		if (fd < 0) die(arg);
 	}
 
 	struct timespec c0, c1;
@@ -202,6 +207,8 @@ static void *run(void *p)
 				errors[id]++;
 		} else if (mode[0] == 'u') {
 			if (sendto(fd, query, sizeof(query), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0) errors[id]++;
+		} else if (mode[0] == 'w') {
+			if (write(fd, zc, 64) != 64) errors[id]++;
 		} else if (!strcmp(mode, "zfs-ioctl")) {
 			if (ioctl(fd, 0x5a23, zc) == 0 || errno != ENOTTY) errors[id]++;
 		} else {
@@ -232,7 +239,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "tcp4")) open_listener(AF_INET);
 	else if (!strcmp(mode, "tcp6")) open_listener(AF_INET6);
 	else if (!strcmp(mode, "dns-sendto") || !strcmp(mode, "dns-connected")) start_responder();
-	else if (strcmp(mode, "udp-other")
+	else if (strcmp(mode, "udp-other") && strcmp(mode, "write-other")
 		 && strcmp(mode, "zfs-ioctl") && strcmp(mode, "ioctl-other")) {
 		fprintf(stderr, "unknown mode %s\n", mode);
 		return 2;

@@ -37,15 +37,17 @@ mirror=$(apt-get indextargets --format '$(RELEASE) $(COMPONENT) $(REPO_URI)' 'Id
     | awk -v s="$suite" '$1 == s && $2 == "main" { print $3; exit }')
 [ -n "$mirror" ] || die "apt has no $suite/main source (apt-get update? /etc/apt/sources.list.d/)"
 
-# A metapackage (linux-image-amd64) names the real one in its Depends; --no-all-versions
-# shows the candidate, the version `apt-get download` fetches.
+# A metapackage (linux-image-amd64, or linux-image-6.12-amd64 on bookworm) names the next one
+# in its Depends, until the package that ships the kernel (it depends on no linux-image);
+# --no-all-versions shows the candidate, the version `apt-get download` fetches.
 pkg=$kernel_pkg
 for _ in 1 2 3; do
     info=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null) || die "apt knows no package $pkg"
-    case $pkg in linux-image-[0-9]*) break ;; esac
-    pkg=$(echo "$info" | sed -n 's/^Depends: //p' | tr ',' '\n' | sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -n1)
-    [ -n "$pkg" ] || die "$kernel_pkg names no kernel package in its Depends"
+    next=$(echo "$info" | sed -n 's/^Depends: //p' | tr ',' '\n' | sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -n1)
+    [ -n "$next" ] || break
+    pkg=$next
 done
+case $pkg in linux-image-[0-9]*) ;; *) die "$kernel_pkg names no kernel package in its Depends" ;; esac
 version=$(echo "$info" | sed -n 's/^Version: //p')
 [ -n "$version" ] || die "apt knows no version of $pkg"
 release=${pkg#linux-image-}

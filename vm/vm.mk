@@ -3,7 +3,7 @@
 #   VM_KERNELS  Debian kernel packages to boot, one VM each (metapackages resolve to the
 #               version apt would install)
 #   VM_CACHE    where built images are kept, keyed by their inputs; `make clean-vm` empties it
-VM_KERNELS ?= linux-image-amd64
+VM_KERNELS ?= linux-image-amd64 linux-image-6.12-amd64
 VM_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bpfwatch/vm
 VM_DEBS := qemu-system-x86 debootstrap cpio kmod xz-utils zstd python3
 VM_STAMP := target/.vm-deps-ok
@@ -34,3 +34,14 @@ vm-image: $(VM_STAMP)
 
 clean-vm:
 	rm -rf "$(VM_CACHE)" target/vm
+
+# bench/dns_hooks.py (the dns monitor's system-call tracepoints against its socket-layer
+# fentry hooks) inside each VM_KERNELS guest: tables to target/vm/bench/dns-hooks-RELEASE.md.
+.PHONY: bench-dns-hooks-vm
+bench-dns-hooks-vm: vm-build $(WORKLOAD)
+	@for k in $(VM_KERNELS); do \
+	  image=$$(vm/image.sh "$(VM_CACHE)" $$k) || exit 1; \
+	  VM_TIMEOUT=$${VM_TIMEOUT:-3600} vm/boot.sh "$$image" target/vm/bench-$$k vm/guest-bench-dns-hooks.sh || exit 1; \
+	  mkdir -p target/vm/bench && cp target/vm/bench-$$k/dns-hooks-*.md target/vm/bench/; \
+	done
+	@cat target/vm/bench/dns-hooks-*.md

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dns: the bytes every process exchanges with a DNS server, taken at the system-call layer.
+ * dns: the bytes every process exchanges with a DNS server. Two sets of programs, one loaded:
+ * the system-call tracepoints below (every kernel with BTF), and at the end of this file the
+ * socket layer (fentry/fexit, where the kernel has BPF trampolines), which emits the same
+ * records while running only for inet sockets' sends and receives.
  *
  * Why system calls: they run in the calling process (exact pid, uid, comm, even for
  * connected sockets), they exist on every kernel with BTF (no kprobe, fentry or cgroup
@@ -28,6 +31,7 @@
  * ring is full, so bw_lost counts exactly the lost query records.
  */
 #include "bpfwatch.bpf.h"
+#include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "dns.h"
 
@@ -802,4 +806,374 @@ SEC("tracepoint/syscalls/sys_exit_recvmmsg")
 int dns_exit_recvmmsg(struct trace_event_raw_sys_exit *ctx)
 {
 	return exit_mmsg(ctx->ret, DNS_SYS_RECVMMSG, DNS_REC_RECV);
+}
+
+/*
+ * ---- The socket layer: fentry/fexit, where the kernel has BPF trampolines ----
+ *
+ * The same records from one level down: inet_sendmsg/inet_recvmsg (and inet6_*) are where
+ * every send and receive call of a TCP or UDP socket meets, the mmsg calls' later messages
+ * included. Only inet sockets' sends and receives run these programs, not every read, write
+ * and close of every process as the system-call tracepoints do; the destination is in the
+ * socket (connected) or in the kernel's copy of the call's address, so a filtered send reads
+ * no user memory. A socket is known by its struct sock while it lives: sk_socks holds its
+ * identity and TCP stream offsets from its first DNS message until inet_release. Connects are
+ * seen for one thing only: a connect to an encrypted-DNS port is a record of its own.
+ */
+#define MSG_ERRQUEUE 0x2000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);             /* struct sock * */
+	__type(value, struct dns_sock);
+} sk_socks SEC(".maps");
+
+/* The socket of sock as a number (a key; the verifier allows no arithmetic on the pointer). */
+static __always_inline __u64 sk_key(struct socket *sock)
+{
+	return (__u64)BPF_CORE_READ(sock, sk);
+}
+
+/* The gate slot of a socket (marks_in counts sk_socks entries here, as it counts socks above). */
+static __always_inline __u32 sk_slot(__u64 sk)
+{
+	return ((sk >> 8) ^ (sk >> 20)) & (GATE_SLOTS - 1);
+}
+
+/* Reads a kernel sockaddr (the kernel's copy of the call's address); false unless inet. */
+static __always_inline bool read_kpeer(struct dns_peer *p, __u64 kaddr, __u64 len)
+{
+	struct u_sockaddr sa = {};
+
+	if (!kaddr || len < 8)
+		return false;
+	if (len > sizeof(sa))
+		len = sizeof(sa);
+	if (bpf_probe_read_kernel(&sa, len, (void *)kaddr))
+		return false;
+	p->family = sa.family;
+	p->port = bpf_ntohs(sa.port);
+	if (sa.family == AF_INET) {
+		__builtin_memset(p->addr, 0, sizeof(p->addr));
+		__builtin_memcpy(p->addr, sa.v4, 4);
+		return true;
+	}
+	if (sa.family == AF_INET6 && len >= 24) {
+		__builtin_memcpy(p->addr, sa.v6, 16);
+		return true;
+	}
+	return false;
+}
+
+/* The peer of a connected socket; false when it has none (dport 0) or is not inet. */
+static __always_inline bool sk_peer(struct sock *sk, struct dns_peer *p)
+{
+	__be16 dport = sk->__sk_common.skc_dport;
+	__u16 family;
+
+	if (!dport)
+		return false;
+	family = sk->__sk_common.skc_family;
+	p->family = family;
+	p->port = bpf_ntohs(dport);
+	if (family == AF_INET) {
+		__be32 a = sk->__sk_common.skc_daddr;
+		__builtin_memset(p->addr, 0, sizeof(p->addr));
+		__builtin_memcpy(p->addr, &a, 4);
+		return true;
+	}
+	if (family == AF_INET6)
+		return bpf_probe_read_kernel(p->addr, 16, &sk->__sk_common.skc_v6_daddr) == 0;
+	return false;
+}
+
+/*
+ * Where the call's bytes are, before the call moves the iterator: one user buffer (count 0)
+ * or an array of segments in kernel memory (the kernel's copy of the caller's iovecs), with
+ * the offset into the first. Kernel-internal buffers (kvec, pages) are not a process's DNS.
+ */
+static __always_inline bool snapshot(struct msghdr *msg, struct dns_call *c)
+{
+	struct iov_iter *it = &msg->msg_iter;
+	__u8 type = BPF_CORE_READ(it, iter_type);
+
+	c->buf = (__u64)BPF_CORE_READ(it, ubuf);
+	c->addr = BPF_CORE_READ(it, iov_offset);
+	if (bpf_core_enum_value_exists(enum iter_type, ITER_UBUF) && type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
+		c->count = 0;
+		return c->buf != 0;
+	}
+	if (type == bpf_core_enum_value(enum iter_type, ITER_IOVEC)) {
+		c->count = BPF_CORE_READ(it, nr_segs);
+		return c->count != 0 && c->buf != 0;
+	}
+	return false;
+}
+
+/* Copies the first min(total, DNS_CAPTURE) bytes of what snapshot() saw. */
+static __always_inline __u32 copy_iter(struct dns_event *e, struct dns_call *c, __u64 total)
+{
+	__u64 off = 0, skip = c->addr;
+
+	if (!c->count)
+		return copy_buf(e, c->buf + skip, total);
+	for (int i = 0; i < MAX_IOV; i++) {
+		struct u_iovec v;
+		__u64 n;
+
+		if (i >= c->count || off >= total || off >= DNS_CAPTURE)
+			break;
+		if (bpf_probe_read_kernel(&v, sizeof(v), (void *)(c->buf + i * sizeof(v))))
+			break;
+		if (i == 0) {
+			if (skip > v.len)
+				break;
+			v.base += skip;
+			v.len -= skip;
+		}
+		n = v.len;
+		if (n > total - off)
+			n = total - off;
+		if (n > DNS_CAPTURE - off)
+			n = DNS_CAPTURE - off;
+		barrier_var(n);
+		if (n > DNS_CAPTURE)
+			n = DNS_CAPTURE;
+		barrier_var(off);
+		off &= DNS_CAPTURE - 1;
+		if (bpf_probe_read_user(e->data + off, n, (void *)v.base))
+			break;
+		off += n;
+	}
+	return off;
+}
+
+static __always_inline struct dns_sock *sk_watched(__u64 sk)
+{
+	if (!marks_in[sk_slot(sk)])
+		return NULL;
+	return bpf_map_lookup_elem(&sk_socks, &sk);
+}
+
+/* The socket's entry, made at its first DNS message. */
+static __always_inline struct dns_sock *sk_watch(__u64 sk, short type, bool connected)
+{
+	struct dns_sock *s = sk_watched(sk), v = {};
+	__u32 *gate = &marks_in[sk_slot(sk)];
+
+	if (s)
+		return s;
+	v.conn = (bpf_ktime_get_ns() << 8) | (bpf_get_smp_processor_id() & 0xff);
+	v.transport = type == SOCK_STREAM ? DNS_TRANSPORT_TCP : DNS_TRANSPORT_UDP;
+	v.connected = connected;
+	__sync_fetch_and_add(gate, 1);
+	if (bpf_map_update_elem(&sk_socks, &sk, &v, BPF_NOEXIST) != 0)
+		__sync_fetch_and_add(gate, -1);
+	return bpf_map_lookup_elem(&sk_socks, &sk);
+}
+
+/* Entry of a send: parks it when it goes to a DNS port (the bytes are read at its exit). */
+static __always_inline int sock_send(struct socket *sock, struct msghdr *msg)
+{
+	struct dns_call c = {};
+	short type = sock->type;
+	struct sock *sk = sock->sk;
+	__u64 name;
+
+	if ((type != SOCK_DGRAM && type != SOCK_STREAM) || !sk)
+		return 0;
+	name = type == SOCK_DGRAM ? (__u64)BPF_CORE_READ(msg, msg_name) : 0;
+	if (name) {
+		if (!read_kpeer(&c.dest, name, BPF_CORE_READ(msg, msg_namelen)))
+			return 0;
+	} else if (!sk_peer(sk, &c.dest)) {
+		return 0;
+	}
+	if (kind_of(c.dest.port) != PORT_DNS || !snapshot(msg, &c))
+		return 0;
+	c.sys = DNS_SYS_SOCK_SEND;
+	c.has_dest = name != 0;
+	park(&c);
+	return 0;
+}
+
+static __always_inline int sock_sent(struct socket *sock, long ret)
+{
+	struct dns_call c;
+	struct dns_event *e;
+	struct dns_sock *s;
+
+	if (!take_call(DNS_SYS_SOCK_SEND, &c) || ret <= 0)
+		return 0;
+	s = sk_watch(sk_key(sock), sock->type, !c.has_dest);
+	if (!s)
+		return 0;
+	e = new_event(DNS_REC_SEND, s, DNS_SYS_SOCK_SEND, c.ts);
+	if (!e)
+		return 0;
+	set_peer(e, &c.dest);
+	e->len = ret;
+	e->cap = copy_iter(e, &c, ret);
+	stream(e, s, DNS_REC_SEND, ret);
+	emit(e, false);
+	return 0;
+}
+
+/*
+ * Entry of a receive: parked when the socket is connected to a DNS port, or is an
+ * unconnected UDP socket that has sent to one (its answers' source is checked at the exit).
+ */
+static __always_inline int sock_recv(struct socket *sock, struct msghdr *msg, int flags)
+{
+	struct dns_call c = {};
+	short type = sock->type;
+	struct sock *sk = sock->sk;
+
+	if ((flags & (MSG_PEEK | MSG_ERRQUEUE)) || (type != SOCK_DGRAM && type != SOCK_STREAM) || !sk)
+		return 0;
+	if (sk_peer(sk, &c.dest)) {
+		if (kind_of(c.dest.port) != PORT_DNS)
+			return 0;
+		c.has_dest = 1;
+	} else if (type != SOCK_DGRAM || !sk_watched(sk_key(sock))) {
+		return 0;
+	}
+	if (!snapshot(msg, &c))
+		return 0;
+	c.sys = DNS_SYS_SOCK_RECV;
+	park(&c);
+	return 0;
+}
+
+static __always_inline int sock_rcvd(struct socket *sock, struct msghdr *msg, long ret)
+{
+	struct dns_call c;
+	struct dns_event *e;
+	struct dns_sock *s;
+	bool named = false;
+
+	if (!take_call(DNS_SYS_SOCK_RECV, &c) || ret <= 0)
+		return 0;
+	if (!c.has_dest) {
+		/* an unconnected socket also hears from others: keep what comes from DNS ports */
+		__u64 name = (__u64)BPF_CORE_READ(msg, msg_name);
+		if (name && read_kpeer(&c.dest, name, BPF_CORE_READ(msg, msg_namelen))) {
+			if (kind_of(c.dest.port) != PORT_DNS)
+				return 0;
+			named = true;
+		}
+	}
+	s = sk_watch(sk_key(sock), sock->type, c.has_dest);
+	if (!s)
+		return 0;
+	e = new_event(DNS_REC_RECV, s, DNS_SYS_SOCK_RECV, 0);
+	if (!e)
+		return 0;
+	if (c.has_dest || named)
+		set_peer(e, &c.dest);
+	e->len = ret;
+	e->cap = copy_iter(e, &c, ret);
+	stream(e, s, DNS_REC_RECV, ret);
+	emit(e, true);
+	return 0;
+}
+
+SEC("fentry/inet_sendmsg")
+int BPF_PROG(dns_send4, struct socket *sock, struct msghdr *msg, size_t size)
+{
+	return sock_send(sock, msg);
+}
+
+SEC("fexit/inet_sendmsg")
+int BPF_PROG(dns_sent4, struct socket *sock, struct msghdr *msg, size_t size, int ret)
+{
+	return sock_sent(sock, ret);
+}
+
+SEC("fentry/inet6_sendmsg")
+int BPF_PROG(dns_send6, struct socket *sock, struct msghdr *msg, size_t size)
+{
+	return sock_send(sock, msg);
+}
+
+SEC("fexit/inet6_sendmsg")
+int BPF_PROG(dns_sent6, struct socket *sock, struct msghdr *msg, size_t size, int ret)
+{
+	return sock_sent(sock, ret);
+}
+
+SEC("fentry/inet_recvmsg")
+int BPF_PROG(dns_recv4, struct socket *sock, struct msghdr *msg, size_t size, int flags)
+{
+	return sock_recv(sock, msg, flags);
+}
+
+SEC("fexit/inet_recvmsg")
+int BPF_PROG(dns_rcvd4, struct socket *sock, struct msghdr *msg, size_t size, int flags, int ret)
+{
+	return sock_rcvd(sock, msg, ret);
+}
+
+SEC("fentry/inet6_recvmsg")
+int BPF_PROG(dns_recv6, struct socket *sock, struct msghdr *msg, size_t size, int flags)
+{
+	return sock_recv(sock, msg, flags);
+}
+
+SEC("fexit/inet6_recvmsg")
+int BPF_PROG(dns_rcvd6, struct socket *sock, struct msghdr *msg, size_t size, int flags, int ret)
+{
+	return sock_rcvd(sock, msg, ret);
+}
+
+/* A connect to an encrypted-DNS port (the address is the kernel's copy): TLS over TCP, QUIC over UDP. */
+static __always_inline int sock_connect(__u64 kaddr, int addr_len)
+{
+	struct dns_peer p = {};
+	struct dns_event *e;
+
+	if (!read_kpeer(&p, kaddr, addr_len) || kind_of(p.port) != PORT_TLS)
+		return 0;
+	e = new_event(DNS_REC_TLS, NULL, DNS_SYS_CONNECT, 0);
+	if (!e)
+		return 0;
+	set_peer(e, &p);
+	e->transport = DNS_TRANSPORT_TLS;
+	emit(e, false);
+	return 0;
+}
+
+SEC("fentry/inet_stream_connect")
+int BPF_PROG(dns_connect_sk, struct socket *sock, struct sockaddr *uaddr, int addr_len)
+{
+	return sock_connect((__u64)uaddr, addr_len);
+}
+
+SEC("fentry/inet_dgram_connect")
+int BPF_PROG(dns_connect_dgram, struct socket *sock, struct sockaddr *uaddr, int addr_len)
+{
+	return sock_connect((__u64)uaddr, addr_len);
+}
+
+/* The last close of an inet socket (both families): its entry goes, a TCP stream's state too. */
+SEC("fentry/inet_release")
+int BPF_PROG(dns_release, struct socket *sock)
+{
+	__u64 sk = sk_key(sock);
+	struct dns_sock *s;
+
+	if (!sk)
+		return 0;
+	s = sk_watched(sk);
+	if (!s)
+		return 0;
+	if (s->transport == DNS_TRANSPORT_TCP) {
+		struct dns_event *e = new_event(DNS_REC_CLOSE, s, DNS_SYS_CLOSE, 0);
+		if (e)
+			emit(e, true);
+	}
+	if (bpf_map_delete_elem(&sk_socks, &sk) == 0)
+		__sync_fetch_and_add(&marks_in[sk_slot(sk)], -1);
+	return 0;
 }

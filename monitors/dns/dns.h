@@ -33,6 +33,10 @@ enum dns_syscall {
 	DNS_SYS_RECVMMSG = 10,
 	DNS_SYS_CONNECT = 11,
 	DNS_SYS_CLOSE = 12,
+	/* the socket layer (fentry on inet_sendmsg/inet_recvmsg and their IPv6 twins): which of
+	 * the calls above moved the bytes is not known there */
+	DNS_SYS_SOCK_SEND = 13,
+	DNS_SYS_SOCK_RECV = 14,
 };
 
 struct dns_event {

@@ -201,6 +201,40 @@ struct socket {
 	struct sock *sk;
 } __attribute__((preserve_access_index));
 
+/* ---- socket-layer messages (dns on fentry): msghdr -> iov_iter -> the caller's buffers ---- */
+struct iovec {
+	void *iov_base;
+	size_t iov_len;
+} __attribute__((preserve_access_index));
+
+/*
+ * Values differ between kernels (6.1: ITER_IOVEC 0 ... ITER_UBUF 6; 6.5+: ITER_UBUF 0,
+ * ITER_IOVEC 1): read them with bpf_core_enum_value, never as written here.
+ */
+enum iter_type {
+	ITER_IOVEC = 0,
+	ITER_KVEC = 1,
+	ITER_UBUF = 6,
+};
+
+/*
+ * ubuf shares a union with the segment array (iov, named __iov since 6.4): one field serves
+ * both. count sits in a nested anonymous struct since 6.7; CO-RE finds it by name.
+ */
+struct iov_iter {
+	__u8 iter_type;
+	size_t iov_offset;
+	size_t count;
+	void *ubuf;
+	unsigned long nr_segs;
+} __attribute__((preserve_access_index));
+
+struct msghdr {
+	void *msg_name;
+	int msg_namelen;
+	struct iov_iter msg_iter;
+} __attribute__((preserve_access_index));
+
 /* ---- tracepoint contexts (classic tracepoints; layouts come from the running kernel's BTF) ---- */
 struct trace_entry {
 	unsigned short type;

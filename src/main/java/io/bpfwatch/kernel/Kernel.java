@@ -28,6 +28,7 @@ public final class Kernel {
     private final Path root;
     private volatile boolean mountTried;
     private volatile Optional<String> missingFentry;
+    private final java.util.Map<String, Boolean> btfFunctions = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Kernel(Path root, Optional<String> missingFentry) {
         this.root = root;
@@ -140,6 +141,26 @@ public final class Kernel {
 
     public boolean hasVmlinuxBtf() {
         return isReadable(root.resolve("sys/kernel/btf/vmlinux"));
+    }
+
+    /**
+     * Which of these functions the kernel's own BTF does not have (fentry attaches by BTF), in
+     * the order given; all of them when that BTF cannot be read. Answers are cached: a running
+     * kernel's functions do not change.
+     */
+    public List<String> missingBtfFunctions(List<String> functions) {
+        List<String> missing = new java.util.ArrayList<>();
+        List<String> unknown = functions.stream().filter(f -> !btfFunctions.containsKey(f)).toList();
+        if (!unknown.isEmpty()) {
+            if (libbpfProblem() != null || !hasVmlinuxBtf()) return List.copyOf(functions);
+            try (Btf vmlinux = Btf.parse(root.resolve("sys/kernel/btf/vmlinux").toString())) {
+                for (String f : unknown) btfFunctions.put(f, vmlinux.has(f, Btf.KIND_FUNC));
+            } catch (BpfException e) {
+                return List.copyOf(functions);
+            }
+        }
+        for (String f : functions) if (!btfFunctions.get(f)) missing.add(f);
+        return missing;
     }
 
     public boolean moduleLoaded(String module) {

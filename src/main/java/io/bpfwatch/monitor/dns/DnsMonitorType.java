@@ -7,6 +7,7 @@ import io.bpfwatch.transport.RingPoller;
 import io.bpfwatch.context.ContextField;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.kernel.Kernel;
+import io.bpfwatch.libbpf.BpfException;
 import io.bpfwatch.libbpf.BpfObject;
 import io.bpfwatch.monitor.Attach;
 import io.bpfwatch.monitor.Availability;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** dns: every DNS query a process sends, who sent it, and how (and whether) it was answered. */
 public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics> {
@@ -33,8 +35,8 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
             "read", "readv", "recvfrom", "recvmsg", "recvmmsg");
 
     /**
-     * Every program of dns.bpf.o and its tracepoint, exits first: an entry must never park a call
-     * whose exit is not yet watched.
+     * The system-call tracepoint programs of dns.bpf.o and their tracepoints, exits first: an
+     * entry must never park a call whose exit is not yet watched.
      */
     static final List<Attach> ATTACH = attachments();
 
@@ -49,6 +51,35 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
         exits.addAll(rest);
         return List.copyOf(exits);
     }
+
+    /**
+     * The socket-layer programs (fentry/fexit on the functions every inet socket's sends and
+     * receives pass through), exits first for the same reason.
+     */
+    static final List<Attach> SOCKET_ATTACH = List.of(
+            new Attach.Tracing("dns_sent4", "inet_sendmsg", true),
+            new Attach.Tracing("dns_sent6", "inet6_sendmsg", true),
+            new Attach.Tracing("dns_rcvd4", "inet_recvmsg", true),
+            new Attach.Tracing("dns_rcvd6", "inet6_recvmsg", true),
+            new Attach.Tracing("dns_release", "inet_release", false),
+            new Attach.Tracing("dns_connect_sk", "inet_stream_connect", false),
+            new Attach.Tracing("dns_connect_dgram", "inet_dgram_connect", false),
+            new Attach.Tracing("dns_send4", "inet_sendmsg", false),
+            new Attach.Tracing("dns_send6", "inet6_sendmsg", false),
+            new Attach.Tracing("dns_recv4", "inet_recvmsg", false),
+            new Attach.Tracing("dns_recv6", "inet6_recvmsg", false));
+
+    static final List<String> SOCKET_FUNCTIONS = SOCKET_ATTACH.stream().map(a -> ((Attach.Tracing) a).function()).distinct().toList();
+
+    /** Each plan's own socket table; the other plan's is shrunk to one entry before load. */
+    private static final String TRACEPOINT_SOCKETS = "socks", SOCKET_LAYER_SOCKETS = "sk_socks";
+
+    /**
+     * Why the socket-layer programs failed to load or attach on this kernel, once they have: the
+     * next probe (the supervisor's retry) then plans the tracepoints. A kernel whose verifier
+     * or BTF differs from the ones tested may refuse them; the monitor must not stay down for it.
+     */
+    private volatile String socketLayerFailed;
 
     /** Its events come from the acting process: all of it by default. */
     @Override
@@ -87,20 +118,44 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
         });
         Duration timeout = s.duration("timeout", DnsSettings.DEFAULT_TIMEOUT, Duration.ofMillis(100), Duration.ofMinutes(5));
         long maxPending = s.integer("max-pending", DnsSettings.DEFAULT_MAX_PENDING, 16, 1 << 22);
-        return new DnsSettings(ports, tls, timeout, (int) maxPending);
+        DnsSettings.Mode attach = DnsSettings.Mode.of(s.oneOf("attach", DnsSettings.Mode.AUTO.word, DnsSettings.Mode.WORDS));
+        return new DnsSettings(ports, tls, timeout, (int) maxPending, attach);
     }
 
+    /**
+     * fentry/fexit on the socket layer where the kernel has them (and attach allows), else the
+     * system-call tracepoints. Both need the kernel's BTF.
+     */
     @Override
     public Availability probe(Kernel kernel, DnsSettings settings) {
+        if (!kernel.hasVmlinuxBtf()) {
+            return new Availability.Unsupported("the kernel has no BTF (/sys/kernel/btf/vmlinux): the dns programs need CO-RE");
+        }
+        boolean tracepoints = settings.attach() == DnsSettings.Mode.TRACEPOINT;
+        String noSocketLayer = tracepoints ? null : socketLayerProblem(kernel);
+        if (!tracepoints && noSocketLayer == null) {
+            return new Availability.Supported(new Plan("fentry/fexit on the socket layer (" + String.join(", ", SOCKET_FUNCTIONS) + ")",
+                    SOCKET_ATTACH, Plan.BUILT_IN));
+        }
+        if (settings.attach() == DnsSettings.Mode.FENTRY) return new Availability.Unsupported("attach: fentry, but " + noSocketLayer);
         for (Attach a : ATTACH) {
             Attach.Tracepoint tp = (Attach.Tracepoint) a;
             var missing = kernel.missingTracepoint(tp.category(), tp.name());
             if (missing.isPresent()) return new Availability.Unsupported(missing.get());
         }
-        if (!kernel.hasVmlinuxBtf()) {
-            return new Availability.Unsupported("the kernel has no BTF (/sys/kernel/btf/vmlinux): the fd-to-socket lookup needs CO-RE");
-        }
-        return new Availability.Supported(new Plan("syscall tracepoints (" + ATTACH.size() + ")", ATTACH, Plan.BUILT_IN));
+        String strategy = "syscall tracepoints (" + ATTACH.size() + ")" + (noSocketLayer == null ? "" : " (no fentry: " + noSocketLayer + ")");
+        return new Availability.Supported(new Plan(strategy, ATTACH, Plan.BUILT_IN));
+    }
+
+    /** Why the socket-layer programs cannot be used here, or null. */
+    private String socketLayerProblem(Kernel kernel) {
+        String failed = socketLayerFailed;
+        if (failed != null) return "its programs failed here: " + failed;
+        var fentry = kernel.missingFentry();
+        if (fentry.isPresent()) return fentry.get();
+        List<String> missing = kernel.missingBtfFunctions(SOCKET_FUNCTIONS);
+        if (!missing.isEmpty()) return String.join(", ", missing) + (missing.size() == 1 ? " is" : " are") + " not in the kernel's BTF";
+        return null;
     }
 
     @Override
@@ -108,9 +163,41 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
         return new DnsMetrics(meters);
     }
 
+    /**
+     * With attach: auto, a socket-layer start that libbpf fails (verifier, BTF, attach) is
+     * remembered, so the supervisor's next attempt probes the tracepoints instead.
+     */
     @Override
     public Monitor create(MonitorConfig config, DnsSettings settings, Plan plan, DnsMetrics metrics, MonitorContext context) {
-        return BpfMonitor.builtin(config, plan, context, new Logic(settings, metrics, context));
+        boolean socketLayer = plan.attachments().equals(SOCKET_ATTACH);
+        Monitor m = BpfMonitor.builtin(config, plan, context, new Logic(settings, metrics, context, socketLayer));
+        if (!socketLayer || settings.attach() != DnsSettings.Mode.AUTO) return m;
+        return new Monitor() {
+            @Override
+            public void start(Consumer<Throwable> onFailure) throws Exception {
+                try {
+                    m.start(onFailure);
+                } catch (BpfException e) {
+                    socketLayerFailed = e.getMessage().lines().findFirst().orElse(e.toString());
+                    throw e;
+                }
+            }
+
+            @Override
+            public void stop() {
+                m.stop();
+            }
+
+            @Override
+            public List<String> attachPoints() {
+                return m.attachPoints();
+            }
+
+            @Override
+            public boolean alive() {
+                return m.alive();
+            }
+        };
     }
 
     /** Decodes records and pairs queries with responses (DnsTracker); expires what waits too long. */
@@ -123,11 +210,13 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
         private final MonitorContext context;
         private final DnsDecoder decoder;
         private final DnsTracker tracker;
+        private final boolean socketLayer;
         private long newestTs;
         private int recordsSinceTick;
 
-        Logic(DnsSettings settings, DnsMetrics metrics, MonitorContext context) {
+        Logic(DnsSettings settings, DnsMetrics metrics, MonitorContext context, boolean socketLayer) {
             this.settings = settings;
+            this.socketLayer = socketLayer;
             this.metrics = metrics;
             this.context = context;
             this.decoder = new DnsDecoder(new EventHeader(context.process()));
@@ -141,8 +230,10 @@ public final class DnsMonitorType implements MonitorType<DnsSettings, DnsMetrics
         }
 
         @Override
-        public void configure(BpfObject object) {
+        public void configure(BpfObject object) throws BpfException {
             object.setConstant("port_kind", settings.portKinds());
+            // the other plan's socket table is created with the object but never used
+            object.map(socketLayer ? TRACEPOINT_SOCKETS : SOCKET_LAYER_SOCKETS).setMaxEntries(1);
         }
 
         /** Answers are filed by namespace (for the tcp monitor's names). */

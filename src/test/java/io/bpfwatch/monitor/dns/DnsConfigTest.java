@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** monitors.dns in the config file, and the JSON line an event becomes. */
 class DnsConfigTest {
@@ -39,6 +40,17 @@ class DnsConfigTest {
         assertThat(s.timeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(s.maxPending()).isEqualTo(1024);
         assertThat(parse("{ ports: [53] }").tlsPorts()).as("853 is only TLS when watched").isEmpty();
+        assertThat(s.attach()).isEqualTo(DnsSettings.Mode.AUTO);
+        assertThat(parse("{ attach: fentry }").attach()).isEqualTo(DnsSettings.Mode.FENTRY);
+        assertThat(parse("{ attach: tracepoint }").attach()).isEqualTo(DnsSettings.Mode.TRACEPOINT);
+    }
+
+    @Test
+    void anUnknownAttachIsAnErrorAtItsPlace() {
+        assertThatThrownBy(() -> parse("{ attach: kprobe }"))
+                .hasMessageContaining("test.yaml:2:")
+                .hasMessageContaining("attach")
+                .hasMessageContaining("auto, fentry or tracepoint");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.bpfwatch.monitor.dns;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.monitor.MonitorState;
 import io.bpfwatch.testkit.Prom;
 import io.bpfwatch.testkit.RequiresBpf;
@@ -40,9 +41,32 @@ class DnsMonitorTest {
         if (lab != null) lab.close();
     }
 
-    static TestDaemon daemon(Path dir, String dnsSection) throws Exception {
-        TestDaemon d = new TestDaemon(dir, TestDaemon.yaml(dir, "  dns: " + dnsSection + "\n"));
+    /**
+     * monitors.dns.attach for every daemon of this class: null (auto) here; {@link
+     * DnsTracepointCheck} runs the same tests on the system-call tracepoints where fentry works.
+     */
+    String attach() {
+        return null;
+    }
+
+    /** The plan the daemon must have chosen: with auto, fentry wherever this kernel has it. */
+    String expectedStrategy() {
+        boolean fentry = "fentry".equals(attach()) || attach() == null && Kernel.system().missingFentry().isEmpty();
+        return fentry ? "fentry/fexit on the socket layer" : "syscall tracepoints";
+    }
+
+    /** The dns section with this class's attach setting added. */
+    String section(String dnsSection) {
+        return attach() == null ? dnsSection : dnsSection.replaceFirst("\\}\\s*$", ", attach: " + attach() + " }");
+    }
+
+    TestDaemon daemon(Path dir, String dnsSection) throws Exception {
+        return started(new TestDaemon(dir, TestDaemon.yaml(dir, "  dns: " + section(dnsSection) + "\n")));
+    }
+
+    TestDaemon started(TestDaemon d) {
         assertThat(d.state("dns")).isEqualTo(MonitorState.RUNNING);
+        assertThat(d.status("dns").strategy()).startsWith(expectedStrategy());
         return d;
     }
 
@@ -224,8 +248,8 @@ class DnsMonitorTest {
     void aTenSecondFloodIsFullyAccountedFor(@TempDir Path dir) throws Exception {
         // big enough that the log does not rotate during the flood: every line stays in dns.log
         String yaml = "logs:\n  dir: " + dir.resolve("logs") + "\n  rotate: { max-size: 4GiB, keep: 1, compress: false }\n"
-                + "monitors:\n  dns: { ports: [" + DnsLab.FLOOD_PORT + "], timeout: 1s }\n";
-        try (TestDaemon d = new TestDaemon(dir, yaml)) {
+                + "monitors:\n  dns: " + section("{ ports: [" + DnsLab.FLOOD_PORT + "], timeout: 1s }") + "\n";
+        try (TestDaemon d = started(new TestDaemon(dir, yaml))) {
             Path count = dir.resolve("sent");
             DnsLab.Result r = lab.python("flood", "127.0.0.1", Integer.toString(DnsLab.FLOOD_PORT), "10", count.toString());
             assertThat(r.exit()).as(r.output()).isZero();

@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""The dns monitor's two sets of hooks side by side on this kernel, in one run: the system-call
+tracepoints and, where the kernel has fentry, the socket layer (fentry/fexit on inet_sendmsg,
+inet_recvmsg and their IPv6 twins).
+
+For each repetition: the workloads untraced, then under a daemon running the dns monitor alone
+with `attach: tracepoint`, then with `attach: fentry` (the order alternates between
+repetitions). Measured per operation of each workload (its own CPU clock, as bench/run.py):
+  - ns added to the traced process against the untraced runs;
+  - ns spent inside the monitor's BPF programs and how many program runs each operation caused
+    (kernel.bpf_stats_enabled, read from /proc/PID/fdinfo of the daemon's program fds, in a pass
+    of its own after the timed ones);
+  - events delivered against queries sent (nothing may be lost).
+Medians over the repetitions; written to bench/results/dns-hooks-RELEASE.md and printed.
+
+Where fentry is missing (this project's CI machine) only the tracepoints are measured.
+`make bench-dns-hooks` runs it here; `make bench-dns-hooks-vm` runs it inside the Debian kernels
+of `make test-vm` (under emulation: compare the two hook sets within a kernel, not absolute
+times across machines).
+
+Environment: BENCH_REPS (3), BENCH_SCALE (1.0: multiplies the operation counts; the VM uses
+less), BENCH_OUT (bench/results), BPFWATCH (target/bpfwatch), BENCH_READY_TIMEOUT.
+"""
+import http.client
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as bench  # noqa: E402  (the shared daemon driver and workload runner)
+
+REPS = int(os.environ.get("BENCH_REPS", "3"))
+SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
+OUT = os.environ.get("BENCH_OUT", os.path.join(bench.BENCH, "results"))
+
+# name, workload mode, operations, events expected per operation
+CASES = [
+    ("dns sendto + recvfrom", "dns-sendto", 100_000, 1),
+    ("dns connected send + recv", "dns-connected", 100_000, 1),
+    ("udp sendto, other port", "udp-other", 200_000, 0),
+    ("write to /dev/null", "write-other", 400_000, 0),
+]
+
+
+class DnsDaemon(bench.Daemon):
+    """The bench daemon with the dns monitor alone, on the given hooks."""
+
+    def __init__(self, work, attach):
+        super().__init__(work)
+        self.attach = attach
+        with open(self.config, "w") as f:
+            f.write(f"http:\n  listen: 127.0.0.1:{bench.PORT}\n"
+                    f"logs:\n  dir: {self.logs}\n  rotate: {{ max-size: 4GiB, keep: 1, compress: false }}\n"
+                    f"monitors:\n  dns: {{ timeout: 1s, attach: {attach} }}\n")
+
+    def strategy(self):
+        """The dns monitor's plan in words, as /monitors shows it."""
+        c = http.client.HTTPConnection("127.0.0.1", bench.PORT, timeout=10)
+        try:
+            c.request("GET", "/monitors")
+            body = json.loads(c.getresponse().read().decode())
+        finally:
+            c.close()
+        found = []
+
+        def walk(v):
+            if isinstance(v, dict):
+                if v.get("name") == "dns" and "strategy" in v:
+                    found.append(v["strategy"])
+                for x in v.values():
+                    walk(x)
+            elif isinstance(v, list):
+                for x in v:
+                    walk(x)
+        walk(body)
+        return found[0] if found else "?"
+
+
+def prog_stats(pid):
+    """run_time_ns and run_cnt summed over the BPF programs the process holds (fdinfo)."""
+    ns = runs = 0
+    fds = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fds):
+        try:
+            with open(os.path.join(fds, fd)) as f:
+                info = f.read()
+        except OSError:
+            continue
+        if "prog_id:" not in info:
+            continue
+        t = re.search(r"^run_time_ns:\s+(\d+)", info, re.M)
+        c = re.search(r"^run_cnt:\s+(\d+)", info, re.M)
+        if t and c:
+            ns += int(t.group(1))
+            runs += int(c.group(1))
+    return ns, runs
+
+
+def in_bpf(daemon):
+    """Per operation of each case: ns inside the daemon's programs and program runs."""
+    knob = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(knob) as f:
+        old = f.read().strip()
+    out = {}
+    try:
+        with open(knob, "w") as f:
+            f.write("1")
+        for name, mode, ops, _ in CASES:
+            ops = max(1000, int(ops * SCALE) // 5)
+            t0, r0 = prog_stats(daemon.pid)
+            bench.workload(mode, ops)
+            t1, r1 = prog_stats(daemon.pid)
+            out[name] = ((t1 - t0) / ops, (r1 - r0) / ops)
+    finally:
+        with open(knob, "w") as f:
+            f.write(old)
+    return out
+
+
+def fentry_works():
+    """Whether this kernel runs fentry programs: the daemon's own probe says so."""
+    out = bench.subprocess.run([bench.LAUNCHER, "probe"], capture_output=True, text=True)
+    return re.search(r"fentry yes", out.stdout) is not None, out.stdout
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("needs root (BPF)")
+    os.makedirs(OUT, exist_ok=True)
+    fentry, probe = fentry_works()
+    modes = ["tracepoint", "fentry"] if fentry else ["tracepoint"]
+    bench.log(probe.strip())
+    work = tempfile.mkdtemp(prefix="bpfwatch-dns-hooks-")
+    base = {c[0]: [] for c in CASES}
+    added = {(m, c[0]): [] for m in modes for c in CASES}
+    delivered = {(m, c[0]): [] for m in modes for c in CASES}
+    inside = {}
+    strategies = {}
+    for rep in range(REPS):
+        bench.log(f"repetition {rep + 1}/{REPS}")
+        for name, mode, ops, _ in CASES:
+            bench.fresh_page_cache()
+            base[name].append(float(bench.workload(mode, int(ops * SCALE))["ns_per_op"]))
+        for attach in (modes if rep % 2 == 0 else list(reversed(modes))):
+            d = DnsDaemon(work, attach)
+            ready = d.start()
+            try:
+                strategies[attach] = d.strategy()
+                # warm-up: the JIT compiles the decode and pairing paths
+                bench.workload("dns-sendto", max(1000, int(20_000 * SCALE)))
+                for name, mode, ops, per in CASES:
+                    ops = int(ops * SCALE)
+                    res, m = d.measure("dns", lambda: bench.workload(mode, ops), ops * per, settle=30 if per else 0.5)
+                    added[(attach, name)].append(float(res["ns_per_op"]))
+                    delivered[(attach, name)].append((m["delivered"], ops * per, m["lost_by_stage"]))
+                    bench.log(f"  {attach} {name}: {res['ns_per_op']} ns/op, {m['delivered']:.0f}/{ops * per} events,"
+                              f" lost {m['lost_by_stage']} (ready in {ready:.1f} s)")
+                if rep == REPS - 1:
+                    inside[attach] = in_bpf(d)
+            finally:
+                d.stop()
+    release = platform.release()
+    med = statistics.median
+    lines = [f"# dns hooks on {release}", "",
+             f"{REPS} repetitions, medians; ns per operation of the workload (its own CPU clock), added against"
+             " the untraced runs of the same repetitions; in BPF: the monitor's programs per operation"
+             " (kernel.bpf_stats_enabled).", "",
+             "| workload | untraced ns | " + " | ".join(f"{m}: added ns | {m}: in BPF ns (runs)" for m in modes)
+             + " | events (" + ", ".join(modes) + ") |",
+             "|---|---|" + "---|---|" * len(modes) + "---|"]
+    for name, mode, ops, per in CASES:
+        b = med(base[name])
+        cells = [name, f"{b:.0f}"]
+        for m in modes:
+            cells.append(f"{med(added[(m, name)]) - b:+.0f}")
+            ns, runs = inside.get(m, {}).get(name, (None, None))
+            cells.append("" if ns is None else f"{ns:.0f} ({runs:.1f})")
+        ev = []
+        for m in modes:
+            worst = min(delivered[(m, name)], key=lambda x: x[0] - x[1])
+            ev.append(f"{worst[0]:.0f}/{worst[1]}" + (f" lost {worst[2]}" if worst[2] else ""))
+        cells.append(", ".join(ev))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Noise: the untraced runs of each workload spread by "
+              + ", ".join(f"{n} ±{(max(v) - min(v)) / 2:.0f} ns" for n, v in base.items()) + ".", ""]
+    for m in modes:
+        lines.append(f"- `attach: {m}`: {strategies.get(m, '?')}")
+    text = "\n".join(lines) + "\n"
+    path = os.path.join(OUT, f"dns-hooks-{release}.md")
+    with open(path, "w") as f:
+        f.write(text)
+    print(text)
+    bench.log(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

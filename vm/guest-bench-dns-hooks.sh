@@ -1,0 +1,8 @@
+#!/bin/sh
+# make bench-dns-hooks-vm's guest entry (vm/boot.sh runs it as root in the project directory,
+# read-only): bench/dns_hooks.py on this kernel, its table to /vm/out. Under emulation everything
+# is slower: fewer operations, a longer wait for the daemon's start.
+set -u
+cd "$(dirname "$0")/.."
+BENCH_SCALE=${BENCH_SCALE:-0.1} BENCH_REPS=${BENCH_REPS:-3} BENCH_OUT=/vm/out BENCH_READY_TIMEOUT=300 \
+    python3 -B bench/dns_hooks.py
