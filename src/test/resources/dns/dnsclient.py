@@ -14,6 +14,9 @@
       them, while reading responses; writes "SENT RECEIVED" to OUTFILE.
   dnsclient.py connect SERVER PORT
       One TCP connect() attempt (refused or not).
+  dnsclient.py early SERVER PORT NAME TYPE ID GOFILE
+      connect() a UDP socket, print "connected", wait until GOFILE exists, then send() the
+      query and recv() its answer (a socket connected before the monitor started).
 """
 import os
 import random
@@ -153,6 +156,20 @@ def main(argv):
             udp(mode, server, port, name, qtype, qid)
     elif argv[1] == "flood":
         flood(argv[2], int(argv[3]), float(argv[4]), argv[5])
+    elif argv[1] == "early":
+        server, port, name, qtype, qid, go = argv[2], int(argv[3]), argv[4], argv[5], int(argv[6]), argv[7]
+        s = socket.socket(family(server), socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.connect((server, port))
+        print("connected", flush=True)
+        until = time.monotonic() + 120
+        while not os.path.exists(go):
+            if time.monotonic() > until:
+                raise SystemExit("no " + go + " within 120 s")
+            time.sleep(0.01)
+        s.send(query(qid, name, qtype))
+        show(s.recv(4096))
+        s.close()
     elif argv[1] == "connect":
         try:
             socket.create_connection((argv[2], int(argv[3])), timeout=2).close()

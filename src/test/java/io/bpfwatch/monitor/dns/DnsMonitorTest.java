@@ -12,11 +12,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -190,6 +194,38 @@ class DnsMonitorTest {
             assertThat(lines).hasSize(3);
             assertThat(lines).extracting(l -> l.get("id").asInt()).containsExactlyInAnyOrder(7000, 7001, 7002);
             for (JsonNode l : lines) assertAnswered(l, "python3", "127.0.0.1", "tcp", "NXDOMAIN");
+        }
+    }
+
+    /**
+     * A socket connected before the monitor started: the socket layer reads the server from the
+     * socket and sees its query; the system-call tracepoints never saw its connect() and do not
+     * (the README lists it under what they cannot see).
+     */
+    @Test
+    void aSocketConnectedBeforeTheMonitorStartedIsSeenOnTheSocketLayerOnly(@TempDir Path dir) throws Exception {
+        Path go = dir.resolve("go");
+        Process client = lab.spawn(DnsLab.PYTHON, DnsLab.script().toString(), "early", "127.0.0.1", "53", "early.lab.test", "A", "4321",
+                go.toString());
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
+            assertThat(out.readLine()).isEqualTo("connected");
+            try (TestDaemon d = daemon(Files.createDirectories(dir.resolve("daemon")), "{ timeout: 2s }")) {
+                Files.writeString(go, "");
+                assertThat(out.readLine()).as("the answer").startsWith("4321 ");
+                assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                if (expectedStrategy().startsWith("fentry")) {
+                    JsonNode e = only(d.awaitEvents("dns", client.pid(), 1, Duration.ofSeconds(10)), "early.lab.test", "A");
+                    assertThat(e.get("event").asText()).isEqualTo("answered");
+                    assertThat(e.get("server").asText()).isEqualTo("127.0.0.1");
+                    assertThat(e.get("comm").asText()).isEqualTo("python3");
+                    assertThat(e.get("id").asInt()).isEqualTo(4321);
+                } else {
+                    d.drain("dns");
+                    assertThat(d.events("dns", client.pid())).isEmpty();
+                }
+            }
+        } finally {
+            client.destroyForcibly();
         }
     }
 
