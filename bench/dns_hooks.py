@@ -174,9 +174,12 @@ def main():
     release = platform.release()
     med = statistics.median
     lines = [f"# dns hooks on {release}", "",
-             f"{REPS} repetitions, medians; ns per operation of the workload (its own CPU clock), added against"
-             " the untraced runs of the same repetitions; in BPF: the monitor's programs per operation"
-             " (kernel.bpf_stats_enabled).", "",
+             f"{REPS} repetitions, medians"
+             + ("; ns per operation of the workload (its own CPU clock), added against the untraced runs of the"
+                " same repetitions" if TIMING else "")
+             + "; in BPF: ns inside the monitor's programs per operation, and program runs per operation"
+             " (kernel.bpf_stats_enabled); events: the worst repetition, delivered/sent. Reproduce: "
+             + ("`make bench-dns-hooks-vm`." if not TIMING else "`make bench-dns-hooks`."), "",
              "| workload | " + ("untraced ns | " if TIMING else "")
              + " | ".join((f"{m}: added ns | " if TIMING else "") + f"{m}: in BPF ns (runs)" for m in modes)
              + " | events (" + ", ".join(modes) + ") |",
