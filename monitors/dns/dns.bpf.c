@@ -896,16 +896,18 @@ static __always_inline bool sk_peer(struct sock *sk, struct dns_peer *p)
 static __always_inline bool snapshot(struct msghdr *msg, struct dns_call *c)
 {
 	struct iov_iter *it = &msg->msg_iter;
-	__u8 type = BPF_CORE_READ(it, iter_type);
+	/* plain loads through the BTF pointer; ubuf through a helper: its union also holds struct
+	 * pointers, which the verifier would type as such */
+	__u8 type = it->iter_type;
 
 	c->buf = (__u64)BPF_CORE_READ(it, ubuf);
-	c->addr = BPF_CORE_READ(it, iov_offset);
+	c->addr = it->iov_offset;
 	if (bpf_core_enum_value_exists(enum iter_type, ITER_UBUF) && type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
 		c->count = 0;
 		return c->buf != 0;
 	}
 	if (type == bpf_core_enum_value(enum iter_type, ITER_IOVEC)) {
-		c->count = BPF_CORE_READ(it, nr_segs);
+		c->count = it->nr_segs;
 		return c->count != 0 && c->buf != 0;
 	}
 	return false;
@@ -983,9 +985,9 @@ static __always_inline int sock_send(struct socket *sock, struct msghdr *msg)
 
 	if ((type != SOCK_DGRAM && type != SOCK_STREAM) || !sk)
 		return 0;
-	name = type == SOCK_DGRAM ? (__u64)BPF_CORE_READ(msg, msg_name) : 0;
+	name = type == SOCK_DGRAM ? (__u64)msg->msg_name : 0;
 	if (name) {
-		if (!read_kpeer(&c.dest, name, BPF_CORE_READ(msg, msg_namelen)))
+		if (!read_kpeer(&c.dest, name, msg->msg_namelen))
 			return 0;
 	} else if (!sk_peer(sk, &c.dest)) {
 		return 0;
@@ -1057,8 +1059,8 @@ static __always_inline int sock_rcvd(struct socket *sock, struct msghdr *msg, lo
 		return 0;
 	if (!c.has_dest) {
 		/* an unconnected socket also hears from others: keep what comes from DNS ports */
-		__u64 name = (__u64)BPF_CORE_READ(msg, msg_name);
-		if (name && read_kpeer(&c.dest, name, BPF_CORE_READ(msg, msg_namelen))) {
+		__u64 name = (__u64)msg->msg_name;
+		if (name && read_kpeer(&c.dest, name, msg->msg_namelen)) {
 			if (kind_of(c.dest.port) != PORT_DNS)
 				return 0;
 			named = true;
