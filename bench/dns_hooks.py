@@ -153,7 +153,12 @@ def main():
             base[name].append(float(bench.workload(mode, int(ops * SCALE))["ns_per_op"]))
         for attach in (modes if rep % 2 == 0 else list(reversed(modes))):
             d = DnsDaemon(work, attach)
-            ready = d.start()
+            try:
+                ready = d.start()
+            except RuntimeError:
+                with open(os.path.join(work, "daemon.out"), errors="replace") as f:
+                    sys.stderr.write("".join(f.readlines()[-40:]))
+                raise
             try:
                 strategies[attach] = d.strategy()
                 # warm-up: the JIT compiles the decode and pairing paths (its events are all

@@ -187,10 +187,19 @@ class Daemon:
 
     def metrics(self):
         # One kept-alive connection: every new one would be a connect the tcp monitor logs.
-        if self.http is None:
-            self.http = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-        self.http.request("GET", "/metrics", headers={"Accept": "text/plain; version=0.0.4"})
-        text = self.http.getresponse().read().decode()
+        for attempt in (1, 2):
+            if self.http is None:
+                self.http = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+            try:
+                self.http.request("GET", "/metrics", headers={"Accept": "text/plain; version=0.0.4"})
+                text = self.http.getresponse().read().decode()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                # the server closed the kept-alive connection while a slow run went on: once more
+                self.http.close()
+                self.http = None
+                if attempt == 2:
+                    raise
         events, lost = {}, {}
         for line in text.splitlines():
             m = re.match(r'bpfwatch_events_total\{[^}]*monitor="([^"]+)"[^}]*\} (\S+)', line)
