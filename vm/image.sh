@@ -52,12 +52,20 @@ version=$(echo "$info" | sed -n 's/^Version: //p')
 [ -n "$version" ] || die "apt knows no version of $pkg"
 release=${pkg#linux-image-}
 
-# Versions debootstrap will install: the suite's own, not updates or security.
-pins=$(apt-cache madison $guest_debs | awk -F'|' -v s=" $suite/" '
-    index($3, s "main ") || index($3, s "contrib ") { gsub(/ /, "", $1); gsub(/ /, "", $2); if (!($1 in v)) v[$1] = $2 }
-    END { for (p in v) print p "=" v[p] }' | sort)
-for p in $guest_debs; do
-    echo "$pins" | grep -q "^$p=" || die "$suite has no package $p in main or contrib"
+# Versions debootstrap will install: the suite's own, not updates or security. Asked up to three
+# times: while another apt process rewrites its cache (a concurrent apt-get download or update),
+# apt-cache can answer without some packages.
+for attempt in 1 2 3; do
+    pins=$(apt-cache madison $guest_debs | awk -F'|' -v s=" $suite/" '
+        index($3, s "main ") || index($3, s "contrib ") { gsub(/ /, "", $1); gsub(/ /, "", $2); if (!($1 in v)) v[$1] = $2 }
+        END { for (p in v) print p "=" v[p] }' | sort)
+    missing=""
+    for p in $guest_debs; do
+        echo "$pins" | grep -q "^$p=" || missing="$missing $p"
+    done
+    [ -z "$missing" ] && break
+    [ "$attempt" = 3 ] && die "$suite has no package$missing in main or contrib"
+    sleep 2
 done
 
 key=$( { echo "$pkg=$version $suite $mirror"; echo "$pins"; echo "$modules"; cat "$here/image.sh" "$here/init"; } \
