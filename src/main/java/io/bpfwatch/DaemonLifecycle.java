@@ -111,6 +111,7 @@ public class DaemonLifecycle implements QuarkusApplication {
 
     @Override
     public int run(String... args) {
+        io.bpfwatch.http.HttpRoutes.serve(daemon);
         daemon.start();
         reloadOnHup();
         stopOnTermAndInt();

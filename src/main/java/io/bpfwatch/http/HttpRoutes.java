@@ -8,8 +8,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
-import jakarta.inject.Provider;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -24,35 +22,58 @@ public class HttpRoutes {
     private static final JsonFactory JSON = new JsonFactory();
 
     /**
-     * Looked up per request, not injected as the daemon itself: the routes are made while Quarkus
-     * starts, before Micrometer's registries get their filters, and making the daemon then would
-     * register its meters ahead of the filters (Micrometer warns, and those meters miss them).
+     * The daemon once its lifecycle has it ({@link #serve}), null before. Never made here: the
+     * routes are made and the server listens while Quarkus starts, before Micrometer's
+     * registries get their filters, and making the daemon then (as a request that came early
+     * once did, through a bean lookup) registers its meters ahead of the filters: Micrometer
+     * warns, and those meters miss them. Until then every request is answered 503.
      */
-    @Inject
-    Provider<Daemon> daemon;
+    private static volatile Daemon current;
+
+    /** Called by the lifecycle with the daemon it runs, once Quarkus has fully started. */
+    public static void serve(Daemon daemon) {
+        current = daemon;
+    }
+
+    /** Only called behind the gate in {@link #routes}, so never null. */
+    private static Daemon daemon() {
+        return current;
+    }
 
     void routes(@Observes Router router) {
-        // before every route, /metrics included; the users are the running config's
-        router.route().order(Integer.MIN_VALUE).handler(new BasicAuth(() -> daemon.get().config().http().basicAuth()));
+        // first of all, /metrics included: nothing is served before the daemon exists
+        router.route().order(Integer.MIN_VALUE).handler(ctx -> {
+            if (current != null) {
+                ctx.next();
+            } else if (ctx.request().path().startsWith("/health/")) {
+                String check = ctx.request().path().substring("/health/".length());
+                ctx.response().setStatusCode(503).putHeader("content-type", "application/json")
+                        .end("{\"status\":\"DOWN\",\"check\":" + quote(check) + ",\"summary\":\"starting\"}\n");
+            } else {
+                ctx.response().setStatusCode(503).putHeader("content-type", "text/plain; charset=utf-8").end("bpfwatch is starting\n");
+            }
+        });
+        // before every other route; the users are the running config's
+        router.route().order(Integer.MIN_VALUE + 1).handler(new BasicAuth(() -> daemon().config().http().basicAuth()));
         router.get("/").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; charset=utf-8")
                 .end("bpfwatch\n\n/metrics        Prometheus metrics\n/monitors       each monitor's state (JSON)\n"
                         + "/top            the last seconds per monitor: events/s, losses, top keys (JSON; ?seconds=2&n=10)\n"
                         + "/health/live    200 while the event loops run\n/health/ready   200 once every enabled monitor is attached or known unavailable\n"));
         router.get("/monitors").handler(this::monitors);
         router.get("/top").handler(this::top);
-        router.get("/health/live").handler(ctx -> health(ctx, daemon.get().live(), "live"));
-        router.get("/health/ready").handler(ctx -> health(ctx, daemon.get().ready(), "ready"));
+        router.get("/health/live").handler(ctx -> health(ctx, daemon().live(), "live"));
+        router.get("/health/ready").handler(ctx -> health(ctx, daemon().ready(), "ready"));
     }
 
     private void health(RoutingContext ctx, boolean ok, String what) {
         ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json")
                 .end("{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"check\":\"" + what + "\""
-                        + ",\"summary\":" + quote(daemon.get().statusLine()) + "}\n");
+                        + ",\"summary\":" + quote(daemon().statusLine()) + "}\n");
     }
 
     private void monitors(RoutingContext ctx) {
         try {
-            ctx.response().putHeader("content-type", "application/json").end(monitorsJson(daemon.get()));
+            ctx.response().putHeader("content-type", "application/json").end(monitorsJson(daemon()));
         } catch (IOException e) {
             ctx.fail(e);
         }
@@ -69,7 +90,7 @@ public class HttpRoutes {
         }
         try {
             ctx.response().putHeader("content-type", "application/json")
-                    .end(io.bpfwatch.top.TopJson.write(daemon.get().status(), seconds, n, System.currentTimeMillis()));
+                    .end(io.bpfwatch.top.TopJson.write(daemon().status(), seconds, n, System.currentTimeMillis()));
         } catch (IOException e) {
             ctx.fail(e);
         }
