@@ -86,45 +86,9 @@ class DnsDaemon(bench.Daemon):
         return found[0] if found else "?"
 
 
-def prog_stats(pid):
-    """run_time_ns and run_cnt summed over the BPF programs the process holds (fdinfo)."""
-    ns = runs = 0
-    fds = f"/proc/{pid}/fdinfo"
-    for fd in os.listdir(fds):
-        try:
-            with open(os.path.join(fds, fd)) as f:
-                info = f.read()
-        except OSError:
-            continue
-        if "prog_id:" not in info:
-            continue
-        t = re.search(r"^run_time_ns:\s+(\d+)", info, re.M)
-        c = re.search(r"^run_cnt:\s+(\d+)", info, re.M)
-        if t and c:
-            ns += int(t.group(1))
-            runs += int(c.group(1))
-    return ns, runs
-
-
 def in_bpf(daemon):
     """Per operation of each case: ns inside the daemon's programs and program runs."""
-    knob = "/proc/sys/kernel/bpf_stats_enabled"
-    with open(knob) as f:
-        old = f.read().strip()
-    out = {}
-    try:
-        with open(knob, "w") as f:
-            f.write("1")
-        for name, mode, ops, _ in CASES:
-            ops = max(2000, int(ops * SCALE) // 2)
-            t0, r0 = prog_stats(daemon.pid)
-            bench.workload(mode, ops)
-            t1, r1 = prog_stats(daemon.pid)
-            out[name] = ((t1 - t0) / ops, (r1 - r0) / ops)
-    finally:
-        with open(knob, "w") as f:
-            f.write(old)
-    return out
+    return bench.bpf_stats(daemon, [(name, mode, max(2000, int(ops * SCALE) // 2)) for name, mode, ops, _ in CASES])
 
 
 def fentry_works():

@@ -208,16 +208,20 @@ static __always_inline __u64 fd_file(int fd)
 	return f;
 }
 
-/* Reads a user sockaddr of len bytes into p; false unless AF_INET or AF_INET6. */
-static __always_inline bool read_peer(struct dns_peer *p, __u64 uaddr, __u64 len)
+/*
+ * Reads a sockaddr of len bytes into p, from user memory (the call's own argument) or kernel
+ * memory (the kernel's copy of it, in the socket-layer programs); false unless AF_INET or
+ * AF_INET6. `kernel` is a constant at every call: the compiler keeps one branch.
+ */
+static __always_inline bool read_sockaddr(struct dns_peer *p, __u64 addr, __u64 len, bool kernel)
 {
 	struct u_sockaddr sa = {};
 
-	if (!uaddr || len < 8)
+	if (!addr || len < 8)
 		return false;
 	if (len > sizeof(sa))
 		len = sizeof(sa);
-	if (bpf_probe_read_user(&sa, len, (void *)uaddr))
+	if ((kernel ? bpf_probe_read_kernel : bpf_probe_read_user)(&sa, len, (void *)addr))
 		return false;
 	p->family = sa.family;
 	p->port = bpf_ntohs(sa.port);
@@ -231,6 +235,11 @@ static __always_inline bool read_peer(struct dns_peer *p, __u64 uaddr, __u64 len
 		return true;
 	}
 	return false;
+}
+
+static __always_inline bool read_peer(struct dns_peer *p, __u64 uaddr, __u64 len)
+{
+	return read_sockaddr(p, uaddr, len, false);
 }
 
 /* The watched socket behind fd, or NULL; forgets a mark whose fd now names another file. */
@@ -422,8 +431,12 @@ static __always_inline __u32 copy_buf(struct dns_event *e, __u64 ubuf, __u64 n)
 	return n;
 }
 
-/* Copies the first min(total, DNS_CAPTURE) bytes spread over a user iovec array. */
-static __always_inline __u32 gather(struct dns_event *e, __u64 uiov, __u64 iovcnt, __u64 total)
+/*
+ * Copies the first min(total, DNS_CAPTURE) bytes spread over an iovec array, skipping `skip`
+ * bytes of its first segment. The array is in user memory (the system call's argument) or in
+ * kernel memory (the kernel's copy, as iov_iter holds it); the bytes are always the caller's.
+ */
+static __always_inline __u32 gather_from(struct dns_event *e, __u64 iov, __u64 iovcnt, __u64 skip, __u64 total, bool kernel)
 {
 	__u64 off = 0;
 
@@ -433,8 +446,14 @@ static __always_inline __u32 gather(struct dns_event *e, __u64 uiov, __u64 iovcn
 
 		if (i >= iovcnt || off >= total || off >= DNS_CAPTURE)
 			break;
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)(uiov + i * sizeof(v))))
+		if ((kernel ? bpf_probe_read_kernel : bpf_probe_read_user)(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
 			break;
+		if (i == 0 && skip) {
+			if (skip > v.len)
+				break;
+			v.base += skip;
+			v.len -= skip;
+		}
 		n = v.len;
 		if (n > total - off)
 			n = total - off;
@@ -454,6 +473,11 @@ static __always_inline __u32 gather(struct dns_event *e, __u64 uiov, __u64 iovcn
 	return off;
 }
 
+static __always_inline __u32 gather(struct dns_event *e, __u64 uiov, __u64 iovcnt, __u64 total)
+{
+	return gather_from(e, uiov, iovcnt, 0, total, false);
+}
+
 static __always_inline void emit(struct dns_event *e, bool aux)
 {
 	__u64 size = __builtin_offsetof(struct dns_event, data) + e->cap;
@@ -466,6 +490,18 @@ static __always_inline void emit(struct dns_event *e, bool aux)
 		else
 			bw_count_lost();
 	}
+}
+
+/* A connect to an encrypted-DNS port: one record, server and process, no payload. */
+static __always_inline void emit_tls(const struct dns_peer *p)
+{
+	struct dns_event *e = new_event(DNS_REC_TLS, NULL, DNS_SYS_CONNECT, 0);
+
+	if (!e)
+		return;
+	set_peer(e, p);
+	e->transport = DNS_TRANSPORT_TLS;
+	emit(e, false);
 }
 
 static __always_inline void stream(struct dns_event *e, struct dns_sock *s, __u32 type, __u64 n)
@@ -617,14 +653,8 @@ int dns_connect(struct trace_event_raw_sys_enter *ctx)
 	}
 	if (may_have_marks(tgid))
 		unmark(&k);
-	if (kind == PORT_TLS) {
-		struct dns_event *e = new_event(DNS_REC_TLS, NULL, DNS_SYS_CONNECT, 0);
-		if (!e)
-			return 0;
-		set_peer(e, &p);
-		e->transport = DNS_TRANSPORT_TLS;
-		emit(e, false);
-	}
+	if (kind == PORT_TLS)
+		emit_tls(&p);
 	return 0;
 }
 
@@ -844,26 +874,7 @@ static __always_inline __u32 sk_slot(__u64 sk)
 /* Reads a kernel sockaddr (the kernel's copy of the call's address); false unless inet. */
 static __always_inline bool read_kpeer(struct dns_peer *p, __u64 kaddr, __u64 len)
 {
-	struct u_sockaddr sa = {};
-
-	if (!kaddr || len < 8)
-		return false;
-	if (len > sizeof(sa))
-		len = sizeof(sa);
-	if (bpf_probe_read_kernel(&sa, len, (void *)kaddr))
-		return false;
-	p->family = sa.family;
-	p->port = bpf_ntohs(sa.port);
-	if (sa.family == AF_INET) {
-		__builtin_memset(p->addr, 0, sizeof(p->addr));
-		__builtin_memcpy(p->addr, sa.v4, 4);
-		return true;
-	}
-	if (sa.family == AF_INET6 && len >= 24) {
-		__builtin_memcpy(p->addr, sa.v6, 16);
-		return true;
-	}
-	return false;
+	return read_sockaddr(p, kaddr, len, true);
 }
 
 /* The peer of a connected socket; false when it has none (dport 0) or is not inet. */
@@ -916,39 +927,9 @@ static __always_inline bool snapshot(struct msghdr *msg, struct dns_call *c)
 /* Copies the first min(total, DNS_CAPTURE) bytes of what snapshot() saw. */
 static __always_inline __u32 copy_iter(struct dns_event *e, struct dns_call *c, __u64 total)
 {
-	__u64 off = 0, skip = c->addr;
-
 	if (!c->count)
-		return copy_buf(e, c->buf + skip, total);
-	for (int i = 0; i < MAX_IOV; i++) {
-		struct u_iovec v;
-		__u64 n;
-
-		if (i >= c->count || off >= total || off >= DNS_CAPTURE)
-			break;
-		if (bpf_probe_read_kernel(&v, sizeof(v), (void *)(c->buf + i * sizeof(v))))
-			break;
-		if (i == 0) {
-			if (skip > v.len)
-				break;
-			v.base += skip;
-			v.len -= skip;
-		}
-		n = v.len;
-		if (n > total - off)
-			n = total - off;
-		if (n > DNS_CAPTURE - off)
-			n = DNS_CAPTURE - off;
-		barrier_var(n);
-		if (n > DNS_CAPTURE)
-			n = DNS_CAPTURE;
-		barrier_var(off);
-		off &= DNS_CAPTURE - 1;
-		if (bpf_probe_read_user(e->data + off, n, (void *)v.base))
-			break;
-		off += n;
-	}
-	return off;
+		return copy_buf(e, c->buf + c->addr, total);
+	return gather_from(e, c->buf, c->count, c->addr, total, true);
 }
 
 static __always_inline struct dns_sock *sk_watched(__u64 sk)
@@ -1133,16 +1114,9 @@ int BPF_PROG(dns_rcvd6, struct socket *sock, struct msghdr *msg, size_t size, in
 static __always_inline int sock_connect(__u64 kaddr, int addr_len)
 {
 	struct dns_peer p = {};
-	struct dns_event *e;
 
-	if (!read_kpeer(&p, kaddr, addr_len) || kind_of(p.port) != PORT_TLS)
-		return 0;
-	e = new_event(DNS_REC_TLS, NULL, DNS_SYS_CONNECT, 0);
-	if (!e)
-		return 0;
-	set_peer(e, &p);
-	e->transport = DNS_TRANSPORT_TLS;
-	emit(e, false);
+	if (read_kpeer(&p, kaddr, addr_len) && kind_of(p.port) == PORT_TLS)
+		emit_tls(&p);
 	return 0;
 }
 
