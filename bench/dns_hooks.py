@@ -22,7 +22,8 @@ times across machines).
 Environment: BENCH_REPS (3), BENCH_SCALE (1.0: multiplies the operation counts; the VM uses
 less), BENCH_TIMING (1; the VM sets 0: under emulation the workload's CPU clock measures the
 emulator, ~10x and noisy, so only the in-BPF figures are kept), BENCH_OUT (bench/results),
-BPFWATCH (target/bpfwatch), BENCH_READY_TIMEOUT.
+BPFWATCH (target/bpfwatch), BENCH_READY_TIMEOUT, BENCH_QUIET (2: seconds a log may stop growing
+before a window closes short), BENCH_ODD (where windows with unexpected counts leave their lines).
 """
 import http.client
 import json
@@ -42,6 +43,9 @@ REPS = int(os.environ.get("BENCH_REPS", "3"))
 TIMING = os.environ.get("BENCH_TIMING", "1") == "1"
 SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
 OUT = os.environ.get("BENCH_OUT", os.path.join(bench.BENCH, "results"))
+# where a window whose event count is not the expected one leaves its lines (default: the run's
+# temporary directory, named in the output)
+ODD = os.environ.get("BENCH_ODD")
 
 # name, workload mode, operations, events expected per operation
 CASES = [
@@ -128,13 +132,16 @@ def main():
                 # warm-up: the JIT compiles the decode and pairing paths (its events are all
                 # written before the measured runs start, so they count none of them)
                 warm = max(1000, int(20_000 * SCALE))
-                d.measure("dns", lambda: bench.workload("dns-sendto", warm), warm, settle=60)
+                _, m = d.measure("dns", lambda: bench.workload("dns-sendto", warm), warm, settle=60,
+                                 keep=os.path.join(ODD or work, f"odd-{attach}-warm-up-{rep + 1}.log"))
+                bench.log(f"  {attach} warm-up: {m['delivered']:.0f}/{warm} events ({m['lines']} lines), lost {m['lost_by_stage']}")
                 for name, mode, ops, per in CASES:
                     ops = int(ops * SCALE)
-                    res, m = d.measure("dns", lambda: bench.workload(mode, ops), ops * per, settle=30 if per else 0.5)
+                    res, m = d.measure("dns", lambda: bench.workload(mode, ops), ops * per, settle=30 if per else 0.5,
+                                       keep=os.path.join(ODD or work, f"odd-{attach}-{mode}-{rep + 1}.log"))
                     added[(attach, name)].append(float(res["ns_per_op"]))
                     delivered[(attach, name)].append((m["delivered"], ops * per, m["lost_by_stage"]))
-                    bench.log(f"  {attach} {name}: {res['ns_per_op']} ns/op, {m['delivered']:.0f}/{ops * per} events,"
+                    bench.log(f"  {attach} {name}: {res['ns_per_op']} ns/op, {m['delivered']:.0f}/{ops * per} events ({m['lines']} lines),"
                               f" lost {m['lost_by_stage']} (ready in {ready:.1f} s)")
                 for name, v in in_bpf(d).items():
                     inside.setdefault((attach, name), []).append(v)

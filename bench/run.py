@@ -50,6 +50,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 SCALE = 10 if QUICK else 1
 # seconds a start may take (under emulation, as in bench/dns_hooks.py's VM runs, Java is slow)
 READY_TIMEOUT = int(os.environ.get("BENCH_READY_TIMEOUT", "60"))
+# How long a log may stop growing before a window is closed short of its expected count. Under
+# emulation a daemon can pause longer than that; the window's late lines then count in the next.
+QUIET = float(os.environ.get("BENCH_QUIET", "2"))
 
 # name, workload mode, operations, monitor, bpftrace script
 SUBMITTED = [
@@ -103,7 +106,7 @@ def workload(mode, ops, threads=1, rate=0, arg="/dev/null"):
 
 
 def wait_for_lines(count, expected, settle):
-    """Waits until count() reaches expected, stops growing for 2 s, or settle seconds pass."""
+    """Waits until count() reaches expected, stops growing for QUIET s, or settle seconds pass."""
     deadline = time.monotonic() + settle
     last, since = None, time.monotonic()
     while True:
@@ -112,7 +115,7 @@ def wait_for_lines(count, expected, settle):
             return n
         if n != last:
             last, since = n, time.monotonic()
-        elif time.monotonic() - since > 2:
+        elif time.monotonic() - since > QUIET:
             return n
         time.sleep(0.02)
 
@@ -219,10 +222,19 @@ class Daemon:
                     n += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
         return n
 
-    def measure(self, monitor, run, expected, settle=15):
+    def window_lines(self, monitor, skip):
+        """The monitor's log lines after the first `skip` (the current file only)."""
+        path = os.path.join(self.logs, monitor + ".log")
+        if not os.path.exists(path):
+            return []
+        with open(path, "rb") as f:
+            return f.read().split(b"\n")[skip:-1]
+
+    def measure(self, monitor, run, expected, settle=15, keep=None):
         """Runs `run`, waits until the monitor's log has `expected` more lines (or stops growing
-        for 2 s), then reads the daemon's CPU time; counters are scraped only before and after,
-        as a scrape costs the daemon CPU too."""
+        for QUIET s), then reads the daemon's CPU time; counters are scraped only before and after,
+        as a scrape costs the daemon CPU too. With `keep` (a path), a window whose counts are not
+        the expected ones has its lines written there, to see whose they are."""
         fresh_page_cache()
         ev0, lost0 = self.metrics()
         lines0 = self.lines(monitor)
@@ -234,6 +246,11 @@ class Daemon:
         delivered = ev.get(monitor, 0) - ev0.get(monitor, 0)
         dropped = sum(v - lost0.get(k, 0) for k, v in lost.items() if k[0] == monitor)
         by_stage = {k[1]: v - lost0.get(k, 0) for k, v in lost.items() if k[0] == monitor and v - lost0.get(k, 0) > 0}
+        if keep and (delivered != expected or n != expected):
+            with open(keep, "wb") as f:
+                f.write(f"# expected {expected}, lines {n}, counted {delivered:.0f}, lost {by_stage}\n".encode())
+                for line in self.window_lines(monitor, lines0):
+                    f.write(line + b"\n")
         return result, dict(delivered=delivered, lost=dropped, lost_by_stage=by_stage, cpu=cpu, lines=n)
 
 
