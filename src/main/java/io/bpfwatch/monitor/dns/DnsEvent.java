@@ -4,6 +4,7 @@ import io.bpfwatch.context.ProcessContext;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.event.FieldWriter;
 import io.bpfwatch.event.FieldWriter.Name;
+import io.bpfwatch.top.TallyKeys;
 
 import java.util.List;
 
@@ -103,9 +104,12 @@ public final class DnsEvent extends Event {
     @Override
     public void tally(Tally t) {
         if (kind == Kind.CONNECT || qname == null) return;
-        String name = qname + " " + (qtype < 0 ? "?" : DnsCodes.typeName(qtype));
-        t.add("names", name, 1);
-        if (kind == Kind.TIMEOUT || kind == Kind.UNANSWERED) t.add("failures", name + " " + kind.label, 1);
-        else if (rcode > 0) t.add("failures", name + " " + DnsCodes.rcodeName(rcode), 1);
+        t.add("names", TallyKeys.of(NAME, qname, null, qtype), 1);
+        if (kind == Kind.TIMEOUT || kind == Kind.UNANSWERED) t.add("failures", TallyKeys.of(FAILURE, qname, kind.label, qtype), 1);
+        else if (rcode > 0) t.add("failures", TallyKeys.of(FAILURE, qname, DnsCodes.rcodeName(rcode), qtype), 1);
     }
+
+    /** "example.com A"; a failure adds why: "example.com A timeout", "example.com AAAA NXDOMAIN". */
+    private static final TallyKeys.Text NAME = (qname, unused, qtype) -> qname + " " + (qtype < 0 ? "?" : DnsCodes.typeName((int) qtype));
+    private static final TallyKeys.Text FAILURE = (qname, why, qtype) -> NAME.of(qname, null, qtype) + " " + why;
 }

@@ -4,6 +4,7 @@ import io.bpfwatch.event.Event;
 import io.bpfwatch.event.EventHeader;
 import io.bpfwatch.event.FieldWriter;
 import io.bpfwatch.event.FieldWriter.Name;
+import io.bpfwatch.top.TallyKeys;
 
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -103,11 +104,15 @@ public final class TcpEvent extends Event {
     /** top: destinations ("name 192.0.2.1:443", "[2001:db8::1]:443") and alerting processes. */
     @Override
     public void tally(Tally t) {
-        String a = daddr();
-        String dest = (ipv6 ? "[" + a + "]" : a) + ":" + dport;
-        t.add("destinations", dns == null ? dest : dns + " " + dest, 1);
+        t.add("destinations", TallyKeys.of(DESTINATION, daddr(), dns, dport), 1);
         if (!rules.isEmpty()) t.add("alerting", who(), 1);
     }
+
+    /** "name 192.0.2.1:443", "[2001:db8::1]:443": an IPv6 address's text, and only that, has a ':'. */
+    private static final TallyKeys.Text DESTINATION = (a, name, port) -> {
+        String dest = (a.indexOf(':') >= 0 ? "[" + a + "]" : a) + ":" + port;
+        return name == null ? dest : name + " " + dest;
+    };
 
     private String who() {
         String unit = context == null ? null : context.unit;

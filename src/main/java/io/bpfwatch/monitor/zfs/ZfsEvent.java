@@ -4,6 +4,7 @@ import io.bpfwatch.context.ProcessContext;
 import io.bpfwatch.event.Event;
 import io.bpfwatch.event.FieldWriter;
 import io.bpfwatch.event.FieldWriter.Name;
+import io.bpfwatch.top.TallyKeys;
 
 import java.util.List;
 
@@ -85,6 +86,8 @@ public final class ZfsEvent extends Event {
     /** top: operations by action and result ("destroy ok", "rollback EBUSY"). */
     @Override
     public void tally(Tally t) {
-        t.add("operations", action.action + " " + result, 1);
+        t.add("operations", TallyKeys.of(PAIR, action.action, result, 0), 1);
     }
+
+    private static final TallyKeys.Text PAIR = (a, b, n) -> a + " " + b;
 }

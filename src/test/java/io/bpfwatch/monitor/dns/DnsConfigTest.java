@@ -61,6 +61,27 @@ class DnsConfigTest {
     }
 
     @Test
+    void topRanksNamesByTypeAndFailuresByWhy() {
+        List<String> keys = new java.util.ArrayList<>();
+        io.bpfwatch.event.Event.Tally t = (category, key, weight) -> keys.add(category + "|" + key);
+        for (int i = 0; i < 2; i++) { // the second time from the cache of keys: the same text
+            DnsEvent ok = new DnsEvent(DnsEvent.Kind.ANSWERED, 0, 7, 0, "curl", null, 0, "example.com", 1, "::1", 53, "udp", 4, null);
+            ok.tally(t);
+            DnsEvent nx = new DnsEvent(DnsEvent.Kind.ANSWERED, 0, 7, 0, "curl", null, 0, "example.com", 28, "::1", 53, "udp", 5, null);
+            nx.rcode = 3;
+            nx.tally(t);
+            new DnsEvent(DnsEvent.Kind.TIMEOUT, 0, 7, 0, "curl", null, 0, "example.com", 1, "::1", 53, "udp", 6, null).tally(t);
+            new DnsEvent(DnsEvent.Kind.UNANSWERED, 0, 7, 0, "dig", null, 0, "odd.test", -1, "::1", 53, "udp", 7, null).tally(t);
+            new DnsEvent(DnsEvent.Kind.ANSWERED, 0, 7, 0, "dig", null, 0, null, -1, "::1", 53, "udp", 8, "bad name").tally(t);
+        }
+        List<String> once = List.of("names|example.com A", "names|example.com AAAA", "failures|example.com AAAA NXDOMAIN",
+                "names|example.com A", "failures|example.com A timeout", "names|odd.test ?", "failures|odd.test ? unanswered");
+        List<String> twice = new java.util.ArrayList<>(once);
+        twice.addAll(once);
+        assertThat(keys).containsExactlyElementsOf(twice);
+    }
+
+    @Test
     void aLineIsValidJsonWhateverTheName() throws Exception {
         DnsEvent e = new DnsEvent(DnsEvent.Kind.ANSWERED, 1_700_000_000_123_456_789L, 7, 0, "evil\"\n\u0001comm", null, 0,
                 "a\\032\\\"\\010.test", 1, "::1", 53, "udp", 4, null);

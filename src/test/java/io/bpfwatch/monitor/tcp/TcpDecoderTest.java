@@ -78,6 +78,29 @@ class TcpDecoderTest {
     }
 
     @Test
+    void topRanksDestinationsByNameAddressAndPort() throws Exception {
+        TcpEvent v4 = decoder.decode(record(IPV4_RECORD), 0, TcpDecoder.SIZE);
+        TcpEvent v6 = decoder.decode(record(IPV6_RECORD), 0, TcpDecoder.SIZE);
+        List<String> keys = new java.util.ArrayList<>();
+        io.bpfwatch.event.Event.Tally t = (category, key, weight) -> keys.add(category + "|" + key);
+        for (int i = 0; i < 2; i++) { // the second time from the cache of keys: the same text
+            v4.tally(t);
+            v6.tally(t);
+            v4.named("db.example.com", List.of()).tally(t);
+            v6.named("db.example.com", List.of()).tally(t);
+        }
+        assertThat(keys).containsExactly(
+                "destinations|127.0.0.1:4444", "alerting|bash[4513] port:4444",
+                "destinations|[::1]:31337", "alerting|python3[4514] port:31337",
+                "destinations|db.example.com 127.0.0.1:4444",
+                "destinations|db.example.com [::1]:31337",
+                "destinations|127.0.0.1:4444", "alerting|bash[4513] port:4444",
+                "destinations|[::1]:31337", "alerting|python3[4514] port:31337",
+                "destinations|db.example.com 127.0.0.1:4444",
+                "destinations|db.example.com [::1]:31337");
+    }
+
+    @Test
     void malformedRecordsAreRefusedWithAReason() {
         assertThatThrownBy(() -> decoder.decode(record(IPV4_RECORD), 0, 79)).isInstanceOf(Decoder.Refused.class)
                 .hasMessage("tcp record of 79 bytes, expected " + TcpDecoder.SIZE);

@@ -70,6 +70,19 @@ class ZfsDecoderTest {
     }
 
     @Test
+    void topRanksOperationsByActionAndResult() {
+        byte[] nvl = snaps("tank@x");
+        java.util.List<String> keys = new java.util.ArrayList<>();
+        io.bpfwatch.event.Event.Tally t = (category, key, weight) -> keys.add(category + "|" + key);
+        for (int i = 0; i < 2; i++) { // the second time from the cache of keys: the same text
+            decode(record(0x5a23, 0, "tank", "", nvl, nvl.length, 0)).tally(t);
+            decode(record(0x5a3b, -16, "tank", "", nvl, nvl.length, 0)).tally(t);
+        }
+        assertThat(keys).containsExactly("operations|snapshot ok", "operations|destroy EBUSY",
+                "operations|snapshot ok", "operations|destroy EBUSY");
+    }
+
+    @Test
     void resultsAreErrnoOrZfsErrorNames() {
         byte[] nvl = snaps("tank@x");
         assertThat(decode(record(0x5a3b, -16, "tank", "", nvl, nvl.length, 0)).result).isEqualTo("EBUSY");
