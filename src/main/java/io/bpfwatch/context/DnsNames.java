@@ -153,9 +153,11 @@ public final class DnsNames {
         public String lookup(int netns, byte[] addr, int off, int len, long ts) {
             Fence f = fence;
             if (f == null) return null; // no dns monitor runs: no names
-            long now = System.nanoTime();
-            String name = get(netns, addr, off, len, now);
+            // a name is given if it was still valid when the connect was made; the clock is read
+            // only when there is none (a clock read is a good part of a connect's cost here)
+            String name = get(netns, addr, off, len, ts);
             if (name != null || ts <= settled) return name;
+            long now = System.nanoTime();
             if (stuck != 0) {
                 if (!f.passed(stuck)) return null; // it gave up on an earlier one: no more waiting until it catches up
                 stuck = 0;

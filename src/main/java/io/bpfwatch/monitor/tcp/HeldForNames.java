@@ -21,6 +21,12 @@ final class HeldForNames {
         this.max = max;
     }
 
+    /** Delivers {@code e} now, or holds it back; the clock is read only to hold it. */
+    void accept(TcpEvent e) {
+        if (!e.namePending() && held.isEmpty()) deliver.accept(e);
+        else accept(e, System.nanoTime());
+    }
+
     void accept(TcpEvent e, long now) {
         if (!e.namePending() && held.isEmpty()) {
             deliver.accept(e);

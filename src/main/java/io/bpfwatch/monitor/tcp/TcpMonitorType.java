@@ -122,7 +122,7 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
 
             @Override
             public void accept(TcpEvent e) {
-                held.accept(e, System.nanoTime());
+                held.accept(e);
             }
 
             @Override
