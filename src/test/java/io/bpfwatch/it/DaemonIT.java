@@ -171,8 +171,12 @@ class DaemonIT {
         String line = Files.readAllLines(log).stream().filter(l -> l.contains("\"pid\":" + c.pid() + ",")).findFirst().orElseThrow();
         assertThat(JSON.readTree(line).get("rules")).extracting(JsonNode::asText).containsExactly("port:4444");
 
-        Prom metrics = new Prom(get(port, "/metrics").body());
+        String scrape = get(port, "/metrics").body();
+        Prom metrics = new Prom(scrape);
         assertThat(metrics.get("bpfwatch_monitor_up{monitor=\"tcp\"}")).isEqualTo(1);
+        // the JVM's meters, read from the collectors at the scrape: nothing listens to GC notifications (JvmMeters)
+        assertThat(scrape).contains("jvm_gc_collections_total{gc=\"Copy\"}", "jvm_gc_collection_seconds_total{gc=\"Copy\"}",
+                "jvm_memory_used_bytes{", "jvm_threads_live_threads ").doesNotContain("jvm_gc_pause", "jvm_gc_overhead");
         assertThat(metrics.get("bpfwatch_events_total{monitor=\"tcp\"}")).isGreaterThanOrEqualTo(1);
         assertThat(metrics.get("bpfwatch_tcp_alerts_total{rule=\"port:4444\"}")).isGreaterThanOrEqualTo(1);
         assertThat(metrics.has("bpfwatch_events_lost_total{monitor=\"tcp\",stage=\"kernel\"}")).isTrue();
