@@ -8,6 +8,12 @@
 # more than it sent (bench/results/dns-hooks-*.md).
 set -u
 cd "$(dirname "$0")/.."
+# The daemon runs from a copy in the guest's memory: a build on the host while the bench runs
+# rewrites target/quarkus-app under it through the share (once a daemon stopped answering
+# /metrics and then did not stop).
+app=$(mktemp -d /tmp/bpfwatch-app.XXXXXX)
+cp -r target/quarkus-app/. "$app"/ || exit 1
+export BPFWATCH_APP_DIR="$app"
 # -Xshare:off: the JDK's class-data archive is mapped from the read-only 9p share; one 6.12 run
 # had the daemon's JVM crash (SIGSEGV in compiled Quarkus code) at its third start, twice in a row.
 BPFWATCH_JAVA_OPTS="${BPFWATCH_JAVA_OPTS:--Xshare:off}" \
