@@ -119,6 +119,19 @@ class DnsNamesTest {
     }
 
     @Test
+    void aConnectIsNamedByWhatWasValidAtItsOwnTime() {
+        DnsNames names = new DnsNames(16);
+        Ring ring = new Ring(); // everything read: nothing to wait for
+        names.fence(ring);
+        long answered = System.nanoTime() - DnsNames.MIN_TTL_NANOS - 10_000_000_000L; // long enough ago to have expired since
+        names.put(NS, "192.0.2.30", "old.lab.test", 5, answered);
+        DnsNames.Reader reader = names.reader();
+        assertThat(reader.lookup(NS, ip("192.0.2.30"), 0, 4, answered + 1_000_000_000L))
+                .as("a connect made while the name was valid, read after it expired").isEqualTo("old.lab.test");
+        assertThat(reader.lookup(NS, ip("192.0.2.30"), 0, 4, System.nanoTime())).as("a connect made now").isNull();
+    }
+
+    @Test
     void aConnectWaitsForTheAnswerStillInTheDnsRing() throws Exception {
         DnsNames names = new DnsNames(16);
         Ring ring = new Ring();
