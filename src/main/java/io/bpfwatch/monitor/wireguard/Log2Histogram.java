@@ -54,6 +54,21 @@ public final class Log2Histogram {
         return maxNanos;
     }
 
+    /**
+     * The largest sample of an interval's histogram ({@link #since}): the kernel's max, never
+     * below what the slots prove (a sample in slot i was more than 2^(i-1) ns). The kernel keeps
+     * its max per interval number, which the daemon moves on right after it reads the table; a
+     * sample that falls between the read and the move is in the next interval's slots but not in
+     * its max, and a slow machine widens that gap. Exact whenever the kernel's max covers the
+     * slots; 0 without samples.
+     */
+    public long intervalMaxNanos() {
+        for (int i = SLOTS - 1; i > 0; i--) {
+            if (slots[i] > 0) return Math.max(maxNanos, (1L << (i - 1)) + 1);
+        }
+        return maxNanos;
+    }
+
     /** Samples of at most 2^slot ns. */
     public long cumulative(int slot) {
         long n = 0;
@@ -84,12 +99,13 @@ public final class Log2Histogram {
     }
 
     /**
-     * The q-quantile in nanoseconds, interpolated linearly inside its slot as Prometheus's
-     * histogram_quantile() does with the exported buckets, and never above the known max.
-     * NaN without samples.
+     * The q-quantile of an interval's histogram in nanoseconds, interpolated linearly inside its
+     * slot as Prometheus's histogram_quantile() does with the exported buckets, and never above
+     * {@link #intervalMaxNanos}. NaN without samples.
      */
     public double quantileNanos(double q) {
         if (count <= 0) return Double.NaN;
+        long maxNanos = intervalMaxNanos();
         double rank = Math.max(0, Math.min(1, q)) * count;
         long below = 0;
         for (int i = 0; i < SLOTS; i++) {

@@ -56,7 +56,7 @@ public final class SummaryEvent extends Event {
         w.field(names[0], h.count());
         micros(w, names[1], h.count() > 0 ? h.quantileNanos(0.5) : Double.NaN);
         micros(w, names[2], h.count() > 0 ? h.quantileNanos(0.99) : Double.NaN);
-        micros(w, names[3], h.count() > 0 && h.maxNanos() > 0 ? h.maxNanos() : Double.NaN);
+        micros(w, names[3], h.count() > 0 && h.intervalMaxNanos() > 0 ? h.intervalMaxNanos() : Double.NaN);
     }
 
     /** Microseconds to the nanosecond; null when there is nothing to say. */

@@ -55,7 +55,7 @@ class Log2HistogramTest {
         // 100 samples in (512, 1024] ns: the median is halfway through that slot
         long[] slots = new long[Log2Histogram.SLOTS];
         slots[10] = 100;
-        Log2Histogram h = new Log2Histogram(slots, 100, 70_000, 0);
+        Log2Histogram h = new Log2Histogram(slots, 100, 70_000, 1024);
         assertThat(h.quantileNanos(0.5)).isCloseTo(768.0, within(1e-9));
         assertThat(h.quantileNanos(0.99)).isCloseTo(512 + 512 * 0.99, within(1e-9));
         // with the exact max known, the estimate stays below it
@@ -69,6 +69,24 @@ class Log2HistogramTest {
         assertThat(Log2Histogram.EMPTY.quantileNanos(0.5)).isNaN();
         // the open last slot is bounded by the max
         assertThat(of(3_000_000_000L).quantileNanos(0.5)).isBetween((double) (1L << 30), 3e9);
+    }
+
+    @Test
+    void aMaxTheSlotsContradictIsRaisedToWhatTheyProve() {
+        // a sample of ~900 us fell between the read and the interval's move: in the slots, not in the max
+        long[] slots = new long[Log2Histogram.SLOTS];
+        slots[Log2Histogram.slotOf(100_000)] = 90;
+        slots[Log2Histogram.slotOf(900_000)] = 10;
+        Log2Histogram h = new Log2Histogram(slots, 100, 18_000_000, 238_201);
+        assertThat(h.maxNanos()).as("what the kernel kept").isEqualTo(238_201);
+        assertThat(h.intervalMaxNanos()).isEqualTo((1L << 19) + 1); // 900 us is in (2^19, 2^20] ns
+        assertThat(h.quantileNanos(0.5)).isLessThanOrEqualTo(h.quantileNanos(0.99));
+        assertThat(h.quantileNanos(0.99)).isLessThanOrEqualTo(h.intervalMaxNanos());
+        // an unknown max (0) likewise
+        assertThat(new Log2Histogram(slots, 100, 18_000_000, 0).intervalMaxNanos()).isEqualTo((1L << 19) + 1);
+        // a max the slots agree with is kept as it is
+        assertThat(new Log2Histogram(slots, 100, 18_000_000, 900_000).intervalMaxNanos()).isEqualTo(900_000);
+        assertThat(Log2Histogram.EMPTY.intervalMaxNanos()).isZero();
     }
 
     @Test
