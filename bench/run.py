@@ -251,6 +251,7 @@ class Daemon:
                 f.write(f"# expected {expected}, lines {n}, counted {delivered:.0f}, lost {by_stage}\n".encode())
                 for line in self.window_lines(monitor, lines0):
                     f.write(line + b"\n")
+            log(f"  {monitor}: expected {expected}, counted {delivered:.0f}: the window's lines are in {keep}")
         return result, dict(delivered=delivered, lost=dropped, lost_by_stage=by_stage, cpu=cpu, lines=n)
 
 

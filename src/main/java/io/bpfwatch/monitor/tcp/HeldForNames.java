@@ -23,15 +23,11 @@ final class HeldForNames {
 
     /** Delivers {@code e} now, or holds it back; the clock is read only to hold it. */
     void accept(TcpEvent e) {
-        if (!e.namePending() && held.isEmpty()) deliver.accept(e);
-        else accept(e, System.nanoTime());
-    }
-
-    void accept(TcpEvent e, long now) {
         if (!e.namePending() && held.isEmpty()) {
             deliver.accept(e);
             return;
         }
+        long now = System.nanoTime();
         if (held.size() >= max) release(now, 1); // the oldest goes with what is known
         held.addLast(e);
         release(now, 0);

@@ -56,7 +56,8 @@ public final class SummaryEvent extends Event {
         w.field(names[0], h.count());
         micros(w, names[1], h.count() > 0 ? h.quantileNanos(0.5) : Double.NaN);
         micros(w, names[2], h.count() > 0 ? h.quantileNanos(0.99) : Double.NaN);
-        micros(w, names[3], h.count() > 0 && h.intervalMaxNanos() > 0 ? h.intervalMaxNanos() : Double.NaN);
+        long max = h.intervalMaxNanos();
+        micros(w, names[3], h.count() > 0 && max > 0 ? max : Double.NaN);
     }
 
     /** Microseconds to the nanosecond; null when there is nothing to say. */

@@ -63,9 +63,9 @@ class HeldForNamesTest {
         ring.produced.set(10); // the answer for .1 is in the dns ring, unread
         TcpEvent first = decoder.decode(connect(1), 0, TcpDecoder.SIZE);
         assertThat(first.namePending()).isTrue();
-        held.accept(first, System.nanoTime());
+        held.accept(first);
         TcpEvent second = decoder.decode(connect(2), 0, TcpDecoder.SIZE);
-        held.accept(second, System.nanoTime());
+        held.accept(second);
         held.release(System.nanoTime(), 0);
         assertThat(out).as("nothing overtakes the held connect").isEmpty();
         assertThat(held.size()).isEqualTo(2);
@@ -88,7 +88,7 @@ class HeldForNamesTest {
     void pastItsLimitTheOldestGoesWithWhatIsKnownAndStoppingReleasesAll() throws Exception {
         HeldForNames held = new HeldForNames(decoder, out::add, 2);
         ring.produced.set(10); // never read
-        for (int i = 1; i <= 3; i++) held.accept(decoder.decode(connect(i), 0, TcpDecoder.SIZE), System.nanoTime());
+        for (int i = 1; i <= 3; i++) held.accept(decoder.decode(connect(i), 0, TcpDecoder.SIZE));
         assertThat(out).extracting(TcpEvent::daddr).containsExactly("192.0.2.1");
         assertThat(held.size()).isEqualTo(2);
         held.release(System.nanoTime(), Integer.MAX_VALUE); // stopping
@@ -101,7 +101,7 @@ class HeldForNamesTest {
         HeldForNames held = new HeldForNames(decoder, out::add, 100);
         names.put(0, "192.0.2.7", "api.lab.test", 300, System.nanoTime());
         TcpEvent e = decoder.decode(connect(7), 0, TcpDecoder.SIZE);
-        held.accept(e, System.nanoTime());
+        held.accept(e);
         assertThat(out).containsExactly(e);
         assertThat(e.dns).isEqualTo("api.lab.test");
         assertThat(names.waits()).isZero();
