@@ -192,10 +192,16 @@ class OtlpExportIT {
     void aCollectorThatGoesAwayAndComesBackGetsEveryEventItMissedInOrder(@TempDir Path dir) throws Exception {
         OtlpReceiver collector = receiver(OtlpReceiver.Protocol.GRPC).start();
         int port = freePort();
-        daemon(dir, port, "  tcp: {}\n", "export:\n  otlp:\n    endpoint: " + collector.endpoint() + "\n    protocol: grpc\n    metrics: false\n");
+        // The monitor sees every connect on the machine: a burst beside this test (a benchmark's
+        // 2 x 60k connects) once filled the default 64 Ki queue while the collector was away.
+        // 256 Ki holds twice that burst and stays well inside the daemon's heap.
+        int queue = 1 << 18;
+        daemon(dir, port, "  tcp: {}\n", "export:\n  otlp:\n    endpoint: " + collector.endpoint() + "\n    protocol: grpc\n    metrics: false\n"
+                + "    queue-size: " + queue + "\n");
         Process first = Connector.run("connect", "127.0.0.1:4444");
         assertThat(collector.await(r -> recordsOf(r, first.pid()).size() == 1, 30)).as("the collector is reached").isTrue();
 
+        double eventsBefore = metric(port, "bpfwatch_events_total{monitor=\"tcp\"}");
         collector.stop();
         Process during = Connector.run("connect", "127.0.0.1:5001", "127.0.0.1:5002", "127.0.0.1:5003", "127.0.0.1:5004", "127.0.0.1:5005");
         Path log = dir.resolve("logs/tcp.log");
@@ -210,7 +216,12 @@ class OtlpExportIT {
         List<Object> ports = recordsOf(collector, during.pid()).stream().map(l -> l.attributes().get("dport")).toList();
         assertThat(ports).isEqualTo(List.of(5001L, 5002L, 5003L, 5004L, 5005L));
         assertThat(recordsOf(collector, during.pid()).stream().map(OtlpReceiver.Log::body).toList()).isEqualTo(linesOf(log, during.pid()));
-        assertThat(metric(port, "bpfwatch_events_lost_total{monitor=\"tcp\",stage=\"export\"}")).isZero();
+        // Nothing lost unless more connects than the queue holds came meanwhile. Lost first, then
+        // the events: the count read second covers every loss counted.
+        double lost = metric(port, "bpfwatch_events_lost_total{monitor=\"tcp\",stage=\"export\"}");
+        double events = metric(port, "bpfwatch_events_total{monitor=\"tcp\"}") - eventsBefore;
+        assertThat(lost).as("lost{stage=export} with %s connects while the collector was away or catching up", events)
+                .isLessThanOrEqualTo(Math.max(0, events - queue));
         awaitMetricAtLeast(port, "bpfwatch_otlp_up", 1);
     }
 
