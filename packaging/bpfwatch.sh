@@ -16,9 +16,11 @@ fi
 if [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java=$JAVA_HOME/bin/java; else java=java; fi
 
 # Small heap and serial GC: the daemon keeps little state and its hot path allocates one
-# object per event. The heap may grow to 128 MiB when writer queues back up (a slow disk), and
-# native memory the JIT used at start-up is given back every 5 s (TrimNativeHeapInterval; with
-# two malloc arenas), which keeps a loaded daemon's RSS ~80 MiB lower. check/probe/version only
+# object per event. The heap may grow to 128 MiB when writer queues back up (a slow disk).
+# Two malloc arenas; the daemon gives native memory back itself when it has gone quiet after
+# work (NativeTrim: the JIT's arenas after start and after bursts), which keeps a loaded
+# daemon's RSS ~80 MiB lower, instead of the JVM's every-5-s TrimNativeHeapInterval, which also
+# trimmed in the middle of storms (~5 % of the daemon's CPU there). check/probe/version only
 # need to start fast. No hsperfdata: its sampler wakes the JVM 20 times a second (and jps is
 # not how a service is found). Less inlining in C2 (FreqInlineSize 325 -> 100, InlineSmallCode
 # 2500 -> 1000): measured when the JSON line encoder was built on Jackson's generator (~12 KB of
@@ -31,9 +33,9 @@ if [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then java=$JAVA_HOME/bin
 # thread's 1/s, and deflation's) was tried and left out: in
 # 500k/s sweeps it lost events in the kernel in 5 of 13 runs against 0 of 12 alternating with
 # it, though later runs of both lost on this shared machine too. Flags this JDK does not know
-# are ignored rather than fatal (TrimNativeHeapInterval came with 17.0.9).
+# are ignored rather than fatal.
 case "$1" in
-    run) flags="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m -Xss512k -XX:FreqInlineSize=100 -XX:InlineSmallCode=1000 -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000 -XX:-UsePerfData -XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockDiagnosticVMOptions -XX:AsyncDeflationInterval=5000"
+    run) flags="-Xms16m -Xmx128m -XX:+UseSerialGC -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m -Xss512k -XX:FreqInlineSize=100 -XX:InlineSmallCode=1000 -XX:-UsePerfData -XX:+IgnoreUnrecognizedVMOptions -XX:+UnlockDiagnosticVMOptions -XX:AsyncDeflationInterval=5000"
          export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} ;;
     *)   flags="-Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto" ;;
 esac

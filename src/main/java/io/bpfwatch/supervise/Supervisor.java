@@ -72,6 +72,7 @@ public final class Supervisor implements AutoCloseable {
     private volatile List<View> snapshot = List.of();
     private volatile long heartbeat = System.nanoTime();
     private volatile long housekeepingRuns;
+    private final NativeTrim nativeTrim = new NativeTrim();
     private LogsConfig logs;
     private boolean closed;
 
@@ -266,6 +267,7 @@ public final class Supervisor implements AutoCloseable {
         heartbeat = System.nanoTime();
         if (closed) return;
         housekeepingRuns++;
+        if (housekeepingRuns % 5 == 0) nativeTrim.tick();
         for (Slot<?, ?> s : slots.values()) {
             if (s.state != MonitorState.RUNNING || s.instance == null) continue;
             if (s.failures > 0 && System.nanoTime() - s.startedAt > STABLE.toNanos()) s.failures = 0;

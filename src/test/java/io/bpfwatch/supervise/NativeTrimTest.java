@@ -1,0 +1,68 @@
+package io.bpfwatch.supervise;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class NativeTrimTest {
+    private static final long S = 1_000_000_000L;
+
+    /** Feeds looks 5 s apart: the process's CPU per look and the JIT's compile time. */
+    private static final class Feed {
+        final NativeTrim trim = new NativeTrim();
+        long now = 100 * S, cpu, compile;
+
+        boolean look(double cpuFractionOfOneCpu, long compiledMillis) {
+            now += 5 * S;
+            cpu += (long) (cpuFractionOfOneCpu * 5 * S);
+            compile += compiledMillis;
+            return trim.due(now, cpu, compile);
+        }
+    }
+
+    @Test
+    void whatTheStartLeftIsGivenBackAtTheFirstQuietLookThenAnIdleDaemonNeverTrims() {
+        Feed f = new Feed();
+        assertThat(f.trim.due(f.now, f.cpu, f.compile)).as("the first look only starts counting").isFalse();
+        assertThat(f.look(0.003, 0)).as("quiet after the start").isTrue();
+        for (int i = 0; i < 100; i++) assertThat(f.look(0.003, 0)).as("idle, look %d", i).isFalse();
+    }
+
+    @Test
+    void aBusyDaemonTrimsOnceAMinuteAndOnceMoreWhenItGoesQuiet() {
+        Feed f = new Feed();
+        f.trim.due(f.now, f.cpu, f.compile);
+        f.look(0.001, 0);
+        int trims = 0;
+        for (int i = 0; i < 36; i++) if (f.look(0.4, 3)) trims++; // three minutes of a storm, compiling too
+        assertThat(trims).as("in 3 minutes of load").isEqualTo(3);
+        assertThat(f.look(0.002, 0)).as("the first quiet look after it").isTrue();
+        assertThat(f.look(0.002, 0)).isFalse();
+    }
+
+    @Test
+    void aCompileWhileQuietIsGivenBackAtTheNextLook() {
+        Feed f = new Feed();
+        f.trim.due(f.now, f.cpu, f.compile);
+        f.look(0.001, 0);
+        assertThat(f.look(0.004, 0)).isFalse();
+        assertThat(f.look(0.004, 12)).as("a scrape's first compiles").isTrue();
+        assertThat(f.look(0.004, 0)).isFalse();
+    }
+
+    @Test
+    void busyIsMoreThanTwoPercentOfACpuOverTheTimeSinceTheLastLook() {
+        Feed f = new Feed();
+        f.trim.due(f.now, f.cpu, f.compile);
+        f.look(0.001, 0);
+        assertThat(f.look(0.019, 0)).as("1.9 %: quiet, nothing to give back").isFalse();
+        assertThat(f.look(0.05, 0)).as("5 %: busy, a minute not yet past").isFalse();
+        assertThat(f.look(0.001, 0)).as("quiet again after it").isTrue();
+    }
+
+    @Test
+    void glibcsMallocTrimIsBoundAndAnswers() {
+        assertThat(NativeTrim.Glibc.load()).as("Debian's C library is glibc").isTrue();
+        assertThat(NativeTrim.Glibc.malloc_trim(0)).as("1: memory given back, 0: none").isBetween(0, 1);
+    }
+}
