@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds (or finds in the cache) the test VM for one Debian kernel package:
-#   CACHE/images/<kernel package>-<key>/{vmlinux,rootfs.cpio,release,packages.txt}
+#   CACHE/images/<kernel package>-<key>/{vmlinux,rootfs.cpio,release,packages.txt,zfs|no-zfs}
 # and prints that directory. Everything comes from the Debian mirror apt is configured with:
-# the kernel by `apt-get download`, the root filesystem by `debootstrap --variant=minbase`.
-# The key hashes every input (kernel package and version, the guest packages' versions in the
-# suite, the module list, this script and the guest init), so an unchanged image is reused.
+# the kernel by `apt-get download`, the root filesystem by `debootstrap --variant=minbase`,
+# OpenZFS's modules built from the suite's zfs-dkms where it supports the kernel
+# (vm/zfs-modules.sh; the file zfs holds their version, no-zfs says why there are none).
+# The key hashes every input (kernel package and version, the guest packages' and zfs-dkms's
+# versions in the suite, the module list, these scripts and the guest init), so an unchanged
+# image is reused.
 #
 # usage: vm/image.sh CACHE KERNEL_PACKAGE
 # env:   VM_SUITE (default: the host's Debian codename), VM_GUEST_DEBS, VM_MODULES
@@ -16,7 +19,7 @@ kernel_pkg=$2
 here=$(cd "$(dirname "$0")" && pwd)
 suite=${VM_SUITE:-$(. /etc/os-release && echo "$VERSION_CODENAME")}
 # What the tests need inside the guest besides the shared JDK and build (see README).
-guest_debs=${VM_GUEST_DEBS:-kmod iproute2 iputils-ping procps libbpf1 wireguard-tools dnsmasq-base bind9-dnsutils python3 libzfs4linux libnvpair3linux}
+guest_debs=${VM_GUEST_DEBS:-kmod iproute2 iputils-ping procps libbpf1 wireguard-tools dnsmasq-base bind9-dnsutils python3 libzfs4linux libnvpair3linux zfsutils-linux}
 # Loaded at boot: 9p for the shares, virtio-rng so the guest has entropy at once.
 # wireguard and veth are there for monitors that need them (modprobe in the guest).
 modules=${VM_MODULES:-virtio_pci 9pnet_virtio 9p virtio_rng veth wireguard}
@@ -56,11 +59,11 @@ release=${pkg#linux-image-}
 # times: while another apt process rewrites its cache (a concurrent apt-get download or update),
 # apt-cache can answer without some packages.
 for attempt in 1 2 3; do
-    pins=$(apt-cache madison $guest_debs | awk -F'|' -v s=" $suite/" '
+    pins=$(apt-cache madison $guest_debs zfs-dkms | awk -F'|' -v s=" $suite/" '
         index($3, s "main ") || index($3, s "contrib ") { gsub(/ /, "", $1); gsub(/ /, "", $2); if (!($1 in v)) v[$1] = $2 }
         END { for (p in v) print p "=" v[p] }' | sort)
     missing=""
-    for p in $guest_debs; do
+    for p in $guest_debs zfs-dkms; do
         echo "$pins" | grep -q "^$p=" || missing="$missing $p"
     done
     [ -z "$missing" ] && break
@@ -68,7 +71,7 @@ for attempt in 1 2 3; do
     sleep 2
 done
 
-key=$( { echo "$pkg=$version $suite $mirror"; echo "$pins"; echo "$modules"; cat "$here/image.sh" "$here/init"; } \
+key=$( { echo "$pkg=$version $suite $mirror"; echo "$pins"; echo "$modules"; cat "$here/image.sh" "$here/zfs-modules.sh" "$here/init"; } \
     | sha256sum | cut -c1-16)
 image=$cache/images/$pkg-$key
 # complete's age is the image's last use: images unused for two weeks are removed.
@@ -132,6 +135,21 @@ done | sort -u | while read -r ko; do
     mkdir -p "$mods/$(dirname "$rel")"
     cp "$ko" "$mods/$rel"
 done
+# OpenZFS's modules, built from the suite's zfs-dkms where it supports this kernel: the image
+# then has the file zfs (its version), else no-zfs (why not). vm/suite.txt runs the tests
+# marked "if-image zfs" only on the former and says so for the latter.
+set +e
+zfs=$("$here/zfs-modules.sh" "$cache" "$release" "$suite")
+zfs_status=$?
+set -e
+case $zfs_status in
+    0) mkdir -p "$mods/updates/zfs"
+       cp "$zfs"/*.ko "$mods/updates/zfs/"
+       cp "$zfs/version" "$work/zfs" ;;
+    3) echo "$zfs" > "$work/no-zfs"
+       log "no OpenZFS modules: $zfs" ;;
+    *) die "building OpenZFS's modules for $release failed" ;;
+esac
 depmod -b "$rootfs" "$release"
 
 install -m 0755 "$here/init" "$rootfs/init"
@@ -139,6 +157,7 @@ install -m 0755 "$here/init" "$rootfs/init"
 
 mkdir -p "$work/image"
 mv "$work/vmlinux" "$work/rootfs.cpio" "$work/packages.txt" "$work/image/"
+mv "$work"/zfs "$work"/no-zfs "$work/image/" 2>/dev/null || true
 echo "$release" > "$work/image/release"
 echo "$pkg $version" > "$work/image/kernel"
 touch "$work/image/complete"

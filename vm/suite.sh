@@ -15,8 +15,30 @@ kernels=${VM_KERNELS:-linux-image-amd64}
 cache=${VM_CACHE:-target/vm/cache}
 results=target/vm
 mkdir -p "$results"
-tests=${VM_TESTS:-$(grep -v '^ *#' vm/suite.txt | tr -s ' \n' ' ')}
-[ -n "${tests// /}" ] || { echo "vm: vm/suite.txt names no test class" >&2; exit 1; }
+grep -v '^ *#' vm/suite.txt | grep -q '[^ ]' || { echo "vm: vm/suite.txt names no test class" >&2; exit 1; }
+
+# The tests of vm/suite.txt this image runs. A line "TEST if-image FILE" needs the image to
+# have FILE (vm/image.sh leaves no-FILE with the reason instead): said here when it does not.
+image_tests() { # IMAGE
+    if [ -n "${VM_TESTS:-}" ]; then
+        echo "$VM_TESTS"
+        return
+    fi
+    local test cond what
+    grep -v '^ *#' vm/suite.txt | while read -r test cond what; do
+        [ -n "$test" ] || continue
+        case $cond in
+            "") ;;
+            if-image)
+                if [ -z "$what" ] || [ ! -e "$1/$what" ]; then
+                    echo "vm: not run on $(cat "$1/release"): $test ($(cat "$1/no-$what" 2>/dev/null || echo "the image has no $what"))" >&2
+                    continue
+                fi ;;
+            *) echo "vm: vm/suite.txt: '$test $cond $what' is not 'TEST' or 'TEST if-image FILE'" >&2; exit 1 ;;
+        esac
+        echo "$test"
+    done | tr '\n' ' '
+}
 
 [ -x target/bpfwatch ] && [ -f target/vm/classpath ] || { echo "vm: build first (make test-vm does)" >&2; exit 1; }
 target/bpfwatch probe > "$results/probe-host.txt" 2>&1
@@ -29,6 +51,7 @@ for kernel in $kernels; do
     t0=$(date +%s)
     image=$(vm/image.sh "$cache" "$kernel") || { echo "vm: no image for $kernel" >&2; failed_runs=$((failed_runs + 1)); continue; }
     release=$(cat "$image/release")
+    tests=$(image_tests "$image") || { failed_runs=$((failed_runs + 1)); continue; }
     echo "vm: $kernel -> $release, image $image (ready in $(( $(date +%s) - t0 ))s)"
     out=$results/$release
     vm/boot.sh "$image" "$out" vm/guest-suite.sh "BPFWATCH_VM_KERNEL=$release" "VM_TESTS=$tests"

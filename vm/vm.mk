@@ -5,7 +5,7 @@
 #   VM_CACHE    where built images are kept, keyed by their inputs; `make clean-vm` empties it
 VM_KERNELS ?= linux-image-amd64 linux-image-6.12-amd64
 VM_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bpfwatch/vm
-VM_DEBS := qemu-system-x86 debootstrap cpio kmod xz-utils zstd python3
+VM_DEBS := qemu-system-x86 debootstrap cpio kmod xz-utils zstd python3 gcc make binutils
 VM_STAMP := target/.vm-deps-ok
 
 .PHONY: test-vm vm-build vm-image clean-vm

@@ -108,6 +108,8 @@ static const char *errname(int e)
 	case EFAULT: return "EFAULT";
 	case ENXIO: return "ENXIO";
 	case EPERM: return "EPERM";
+	case EEXIST: return "EEXIST";
+	case EBUSY: return "EBUSY";
 	default: return "other";
 	}
 }
