@@ -80,10 +80,28 @@ final class Pipeline {
         this.prometheus = prometheus;
         this.stats = stats;
         this.lost = lost;
-        this.queue = new ArrayBlockingQueue<>(config.queueSize());
+        int capacity = capacity(config.queueSize(), Runtime.getRuntime().maxMemory());
+        if (capacity < config.queueSize()) {
+            LOG.warnf("export.otlp: queue-size %d is more than this daemon's heap (%d MiB) holds while a collector is away: at most %d"
+                    + " events wait (raise -Xmx in BPFWATCH_JAVA_OPTS to let more wait)", config.queueSize(), Runtime.getRuntime().maxMemory() >> 20, capacity);
+        }
+        this.queue = new ArrayBlockingQueue<>(capacity);
         this.records = new EventRecords(scope, this::resource);
         this.logs = config.logs() ? logExporter(config, io) : null;
         this.metrics = config.metrics() && prometheus != null ? metricExporter(config, io) : null;
+    }
+
+    /**
+     * Heap per waiting event the queue may count on: a waiting event is 0.2-0.5 KiB (a zfs or tcp
+     * event, a dns query with its answer), so a full queue takes at most a third to a half of the
+     * heap, and the log writers' queues and the daemon the rest. With the allowed 4 Mi and the
+     * shipped 128 MiB heap, a collector away during an ioctl storm ran the daemon out of memory.
+     */
+    static final long HEAP_PER_EVENT = 1024;
+
+    /** The queue's capacity: as configured, but never more than {@code maxHeap} holds (and at least 1024). */
+    static int capacity(int configured, long maxHeap) {
+        return (int) Math.min(configured, Math.max(1024, maxHeap / HEAP_PER_EVENT));
     }
 
     private Resource resource(String monitor) {
