@@ -12,6 +12,14 @@ class NativeTrimTest {
         final NativeTrim trim = new NativeTrim();
         long now = 100 * S, cpu, compile;
 
+        /** Past the first look and the quiet one after it that gives the start's memory back. */
+        static Feed afterStart() {
+            Feed f = new Feed();
+            f.trim.due(f.now, f.cpu, f.compile);
+            assertThat(f.look(0.001, 0)).isTrue();
+            return f;
+        }
+
         boolean look(double cpuFractionOfOneCpu, long compiledMillis) {
             now += 5 * S;
             cpu += (long) (cpuFractionOfOneCpu * 5 * S);
@@ -30,9 +38,7 @@ class NativeTrimTest {
 
     @Test
     void aBusyDaemonTrimsOnceAMinuteAndOnceMoreWhenItGoesQuiet() {
-        Feed f = new Feed();
-        f.trim.due(f.now, f.cpu, f.compile);
-        f.look(0.001, 0);
+        Feed f = Feed.afterStart();
         int trims = 0;
         for (int i = 0; i < 36; i++) if (f.look(0.4, 3)) trims++; // three minutes of a storm, compiling too
         assertThat(trims).as("in 3 minutes of load").isEqualTo(3);
@@ -42,9 +48,7 @@ class NativeTrimTest {
 
     @Test
     void aCompileWhileQuietIsGivenBackAtTheNextLook() {
-        Feed f = new Feed();
-        f.trim.due(f.now, f.cpu, f.compile);
-        f.look(0.001, 0);
+        Feed f = Feed.afterStart();
         assertThat(f.look(0.004, 0)).isFalse();
         assertThat(f.look(0.004, 12)).as("a scrape's first compiles").isTrue();
         assertThat(f.look(0.004, 0)).isFalse();
@@ -52,9 +56,7 @@ class NativeTrimTest {
 
     @Test
     void busyIsMoreThanTwoPercentOfACpuOverTheTimeSinceTheLastLook() {
-        Feed f = new Feed();
-        f.trim.due(f.now, f.cpu, f.compile);
-        f.look(0.001, 0);
+        Feed f = Feed.afterStart();
         assertThat(f.look(0.019, 0)).as("1.9 %: quiet, nothing to give back").isFalse();
         assertThat(f.look(0.05, 0)).as("5 %: busy, a minute not yet past").isFalse();
         assertThat(f.look(0.001, 0)).as("quiet again after it").isTrue();
