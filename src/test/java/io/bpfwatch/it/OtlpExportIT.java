@@ -57,11 +57,18 @@ class OtlpExportIT {
     }
 
     private Process daemon(Path dir, int port, String monitors, String export) throws Exception {
+        return daemon(dir, port, monitors, export, "");
+    }
+
+    /** {@code javaOpts}: BPFWATCH_JAVA_OPTS for this daemon (after the launcher's own flags). */
+    private Process daemon(Path dir, int port, String monitors, String export, String javaOpts) throws Exception {
         Path config = DaemonIT.config(dir, port, monitors);
         Files.writeString(config, Files.readString(config) + export);
         Path output = dir.resolve("daemon.out");
-        Process p = new ProcessBuilder(launcher(), "run", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(launcher(), "run", "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(output.toFile());
+        if (!javaOpts.isEmpty()) pb.environment().put("BPFWATCH_JAVA_OPTS", javaOpts);
+        Process p = pb.start();
         started.add(p);
         awaitReady(port, p, output);
         return p;
@@ -194,10 +201,12 @@ class OtlpExportIT {
         int port = freePort();
         // The monitor sees every connect on the machine: a burst beside this test (a benchmark's
         // 2 x 60k connects) once filled the default 64 Ki queue while the collector was away.
-        // 256 Ki holds twice that burst and stays well inside the daemon's heap.
+        // 256 Ki holds twice that burst; the heap is raised to hold 256 Ki waiting events (the
+        // shipped 128 MiB would lower the queue to ~124 Ki).
         int queue = 1 << 18;
         daemon(dir, port, "  tcp: {}\n", "export:\n  otlp:\n    endpoint: " + collector.endpoint() + "\n    protocol: grpc\n    metrics: false\n"
-                + "    queue-size: " + queue + "\n");
+                + "    queue-size: " + queue + "\n", "-Xmx320m");
+        assertThat(Files.readString(dir.resolve("daemon.out"))).as("the queue as configured").doesNotContain("queue-size " + queue + " is more than");
         Process first = Connector.run("connect", "127.0.0.1:4444");
         assertThat(collector.await(r -> recordsOf(r, first.pid()).size() == 1, 30)).as("the collector is reached").isTrue();
 
