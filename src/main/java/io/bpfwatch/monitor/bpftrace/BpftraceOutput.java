@@ -47,6 +47,13 @@ final class BpftraceOutput {
     private BpftraceOutput() {}
 
     static Message parse(byte[] line, int len) throws Decoder.Refused {
+        Printf fast = fastPrintf(line, len);
+        if (fast != null) return fast;
+        return parseAny(line, len);
+    }
+
+    /** What {@link #parse} answers without its fast path (the reference the fast path must agree with). */
+    static Message parseAny(byte[] line, int len) throws Decoder.Refused {
         String text = repair(decode(line, len));
         Printf p = printf(text);
         if (p != null) return p;
@@ -96,6 +103,87 @@ final class BpftraceOutput {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    private static final byte[] PRINTF = "{\"type\": \"printf\", \"data\": \"".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * A printf line exactly as bpftrace writes it, {"type": "printf", "data": "..."} and nothing
+     * after, read from the bytes without a JSON parser: most lines a script prints. Null for
+     * anything else or anything unusual (other spacing, a raw control character, an escape
+     * JSON does not have, a raw byte right after an escaped backslash), which the general
+     * parser then reads; where this answers, it answers what {@link #parseAny} does.
+     */
+    static Printf fastPrintf(byte[] line, int len) {
+        int start = PRINTF.length;
+        if (len < start + 2 || line[len - 1] != '}' || line[len - 2] != '"') return null;
+        for (int i = 0; i < start; i++) if (line[i] != PRINTF[i]) return null;
+        // decoded whole, as the general parser decodes the line: malformed bytes become U+FFFD alike
+        String body = new String(line, start, len - 2 - start, StandardCharsets.UTF_8);
+        int n = body.length();
+        int first = 0;
+        for (; first < n; first++) {
+            char c = body.charAt(first);
+            if (c == '\\') break;
+            if (c == '"' || c < 0x20) return null;
+        }
+        if (first == n) return new Printf(body);
+        StringBuilder out = new StringBuilder(n).append(body, 0, first);
+        boolean afterBackslash = false;
+        for (int i = first; i < n; ) {
+            char c = body.charAt(i);
+            if (c != '\\') {
+                if (c == '"' || c < 0x20) return null;
+                out.append(c);
+                i++;
+                afterBackslash = false;
+                continue;
+            }
+            if (i + 1 >= n) return null;
+            char e = body.charAt(i + 1);
+            i += 2;
+            boolean backslash = false;
+            switch (e) {
+                case '"' -> out.append('"');
+                case '\\' -> {
+                    out.append('\\');
+                    backslash = true;
+                }
+                case '/' -> out.append('/');
+                case 'b' -> out.append('\b');
+                case 'f' -> out.append('\f');
+                case 'n' -> out.append('\n');
+                case 'r' -> out.append('\r');
+                case 't' -> out.append('\t');
+                case 'u' -> {
+                    int at = i - 2;
+                    if (rawByte(body, at)) {
+                        if (afterBackslash) return null; // the general parser reads this run as text
+                        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                        for (; rawByte(body, at); at += 10) bytes.write(Integer.parseInt(body, at + 8, at + 10, 16));
+                        out.append(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
+                        i = at;
+                    } else {
+                        if (i + 4 > n) return null;
+                        int v = 0;
+                        for (int k = i; k < i + 4; k++) {
+                            char h = body.charAt(k);
+                            if (!hex(h)) return null;
+                            v = v << 4 | Character.digit(h, 16);
+                        }
+                        out.append((char) v);
+                        i += 4;
+                    }
+                }
+                default -> {
+                    return null;
+                }
+            }
+            afterBackslash = backslash;
+        }
+        int m = out.length();
+        if (m > 0 && out.charAt(m - 1) == '\n') out.setLength(m - 1);
+        return new Printf(out.toString());
     }
 
     /** The line as UTF-8, bytes that are not replaced by U+FFFD. */

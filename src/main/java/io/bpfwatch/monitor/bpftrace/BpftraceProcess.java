@@ -307,9 +307,15 @@ final class BpftraceProcess implements Monitor {
 
     static FieldsEvent event(String monitor, String defaultEvent, String text, long time) {
         TextFields.Parsed parsed = TextFields.parse(text);
+        Map<String, Object> parsedFields = parsed.fields();
+        if (!parsedFields.containsKey("event") && !parsedFields.containsKey("time") && !parsedFields.containsKey("monitor")) {
+            // nothing to rename (most lines): the parsed map is the event's
+            if (!parsed.json()) parsedFields.put("text", text);
+            return new FieldsEvent(time, monitor, defaultEvent, parsedFields);
+        }
         Map<String, Object> fields = new LinkedHashMap<>();
         String event = defaultEvent;
-        for (Map.Entry<String, Object> f : parsed.fields().entrySet()) {
+        for (Map.Entry<String, Object> f : parsedFields.entrySet()) {
             String k = f.getKey();
             if (k.equals("event") && f.getValue() instanceof String s && !s.isEmpty()) {
                 event = s;

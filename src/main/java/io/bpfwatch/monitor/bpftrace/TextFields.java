@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The fields in one line a script printed: a JSON object's members, else its {@code key=value}
@@ -16,8 +15,6 @@ import java.util.regex.Pattern;
  */
 final class TextFields {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]{0,17})");
-    private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)\\.[0-9]+");
 
     /** The parsed fields, and whether they came from a JSON object (then the text adds nothing). */
     record Parsed(Map<String, Object> fields, boolean json) {
@@ -116,6 +113,32 @@ final class TextFields {
         return c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029';
     }
 
+    /** {@code -?(0|[1-9][0-9]{0,17})}: a whole number a long holds, without leading zeros. */
+    static boolean integer(String s) {
+        int n = s.length();
+        int i = n > 0 && s.charAt(0) == '-' ? 1 : 0;
+        if (i >= n) return false;
+        if (s.charAt(i) == '0') return i + 1 == n;
+        if (n - i > 18) return false;
+        for (int k = i; k < n; k++) if (!digit(s.charAt(k))) return false;
+        return true;
+    }
+
+    /** {@code -?(0|[1-9][0-9]*)\.[0-9]+}: a decimal number. */
+    static boolean decimal(String s) {
+        int n = s.length();
+        int i = n > 0 && s.charAt(0) == '-' ? 1 : 0;
+        if (i >= n || !digit(s.charAt(i))) return false;
+        if (s.charAt(i++) != '0') while (i < n && digit(s.charAt(i))) i++;
+        if (i >= n || s.charAt(i++) != '.' || i >= n) return false;
+        for (; i < n; i++) if (!digit(s.charAt(i))) return false;
+        return true;
+    }
+
+    private static boolean digit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
     static Object value(String raw) {
         if (raw.length() >= 2 && raw.charAt(0) == '"' && raw.charAt(raw.length() - 1) == '"') {
             StringBuilder b = new StringBuilder(raw.length());
@@ -126,8 +149,8 @@ final class TextFields {
             }
             return b.toString();
         }
-        if (INTEGER.matcher(raw).matches()) return Long.parseLong(raw);
-        if (DECIMAL.matcher(raw).matches() && raw.length() < 32) return Double.parseDouble(raw);
+        if (integer(raw)) return Long.parseLong(raw);
+        if (raw.length() < 32 && decimal(raw)) return Double.parseDouble(raw);
         if (raw.equals("true")) return Boolean.TRUE;
         if (raw.equals("false")) return Boolean.FALSE;
         return raw;

@@ -20,6 +20,17 @@ class BpftraceOutputFuzzer {
 
     @FuzzTest(maxDuration = "30s")
     void anyLineIsRefusedWithAReasonOrBecomesOneValidLogLine(byte[] line) throws Exception {
+        // the fast path for bpftrace's usual printf lines reads what the general parser reads
+        BpftraceOutput.Printf fast = BpftraceOutput.fastPrintf(line, line.length);
+        if (fast != null) {
+            BpftraceOutput.Message general;
+            try {
+                general = BpftraceOutput.parseAny(line, line.length);
+            } catch (Decoder.Refused refused) {
+                throw new AssertionError("the fast path read " + fast + " from a line the general parser refuses: " + refused.getMessage());
+            }
+            if (!fast.equals(general)) throw new AssertionError("the fast path read " + fast + ", the general parser " + general);
+        }
         BpftraceOutput.Message m;
         try {
             m = BpftraceOutput.parse(line, line.length);

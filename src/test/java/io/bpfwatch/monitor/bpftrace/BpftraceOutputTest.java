@@ -60,6 +60,47 @@ class BpftraceOutputTest {
         assertThatThrownBy(() -> parse("{\"type\": \"printf\", \"data\": \"cut off")).isInstanceOf(Decoder.Refused.class);
     }
 
+    private static BpftraceOutput.Printf fast(String line) {
+        byte[] b = line.getBytes(StandardCharsets.UTF_8);
+        return BpftraceOutput.fastPrintf(b, b.length);
+    }
+
+    private static BpftraceOutput.Message parseAny(String line) throws Decoder.Refused {
+        byte[] b = line.getBytes(StandardCharsets.UTF_8);
+        return BpftraceOutput.parseAny(b, b.length);
+    }
+
+    @Test
+    void bpftracesUsualPrintfLinesTakeTheFastPathAndReadAsTheGeneralParserReadsThem() throws Exception {
+        String[] usual = {
+                "{\"type\": \"printf\", \"data\": \"67706112452950 pid=4400 uid=0 comm=bpftrace cmd=0x5a23 name=tank@snap\\n\"}",
+                "{\"type\": \"printf\", \"data\": \"action=snapshot name=\\\"tank@s1\\\" ret=0\\n\"}",
+                "{\"type\": \"printf\", \"data\": \"{\\\"pid\\\": 4400, \\\"ms\\\": 1.5}\\n\"}",
+                "{\"type\": \"printf\", \"data\": \"caf\\uffffffc3\\uffffffa9 \\uffffffff bytes\\n\"}",
+                "{\"type\": \"printf\", \"data\": \"tab\\there \\u00e9\\ud83d\\ude00 \\/ \\\\ \\b\\f\\r no newline\"}",
+                "{\"type\": \"printf\", \"data\": \"caf\u00e9 raw UTF-8 and \u00ff\"}",
+                "{\"type\": \"printf\", \"data\": \"\"}",
+                "{\"type\": \"printf\", \"data\": \"\\n\"}",
+        };
+        for (String line : usual) assertThat(fast(line)).as(line).isNotNull().isEqualTo(parseAny(line));
+        // not UTF-8 between the quotes: replaced alike
+        byte[] bad = "{\"type\": \"printf\", \"data\": \"a\u00ff\u00e2\u0082\\n b\\n\"}".getBytes(StandardCharsets.ISO_8859_1);
+        assertThat(BpftraceOutput.fastPrintf(bad, bad.length)).isNotNull().isEqualTo(BpftraceOutput.parseAny(bad, bad.length));
+        // anything else is the general parser's
+        for (String line : new String[] {
+                "{\"type\":\"printf\",\"data\":\"other spacing\"}",
+                "{\"type\": \"printf\", \"data\": \"raw\ttab\"}",
+                "{\"type\": \"printf\", \"data\": \"bad escape \\x41\"}",
+                "{\"type\": \"printf\", \"data\": \"short \\u00\"}",
+                "{\"type\": \"printf\", \"data\": \"a \"quote\"}",
+                "{\"type\": \"printf\", \"data\": \"ends in a backslash\\\"}",
+                "{\"type\": \"printf\", \"data\": \"\\\\\\uffffffc3 after an escaped backslash\"}",
+                "{\"type\": \"printf\", \"data\": \"x\"} trailing",
+                "{\"type\": \"printf\", \"data\": \"x\", \"more\": 1}"}) {
+            assertThat(fast(line)).as(line).isNull();
+        }
+    }
+
     /** The regular expression raw bytes were once found with, kept as the reference repair must match. */
     private static final java.util.regex.Pattern RAW_BYTES = java.util.regex.Pattern.compile("(?<!\\\\)(?:\\\\uffffff[0-9a-fA-F]{2})+");
 

@@ -78,4 +78,35 @@ class TextFieldsTest {
         assertThat(TextFields.parse("a=\"" + escapes + "\"").fields()).containsEntry("a", "\"".repeat(500_000));
         assertThat(TextFields.parse("a=\"" + plain).fields()).as("never closed: bare").containsEntry("a", "\"" + plain);
     }
+
+    /** The patterns numbers were once recognised by, kept as the reference the hand-written checks must match. */
+    private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]{0,17})");
+    private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)\\.[0-9]+");
+
+    @Test
+    void numbersAreWhatTheReferencePatternsSayOnEveryShortTokenAndOnLongOnes() {
+        char[] alphabet = {'-', '0', '1', '9', '.', 'x', '\u0661'}; // the last an Arabic-Indic digit: not a number here
+        List<String> tokens = new ArrayList<>(List.of("", "123456789012345678", "1234567890123456789", "-123456789012345678",
+                "0.0", "10.25", "-0.5", "1.", ".5", "00", "01.5", "1.2.3", "1e5", "+1"));
+        for (int len = 1; len <= 6; len++) {
+            int[] ix = new int[len];
+            while (true) {
+                StringBuilder b = new StringBuilder();
+                for (int k : ix) b.append(alphabet[k]);
+                tokens.add(b.toString());
+                int d = len - 1;
+                while (d >= 0 && ++ix[d] == alphabet.length) ix[d--] = 0;
+                if (d < 0) break;
+            }
+        }
+        int integers = 0, decimals = 0;
+        for (String t : tokens) {
+            assertThat(TextFields.integer(t)).as("integer(%s)", t).isEqualTo(INTEGER.matcher(t).matches());
+            assertThat(TextFields.decimal(t)).as("decimal(%s)", t).isEqualTo(DECIMAL.matcher(t).matches());
+            if (TextFields.integer(t)) integers++;
+            if (TextFields.decimal(t)) decimals++;
+        }
+        assertThat(integers).as("tokens that are whole numbers").isGreaterThan(100);
+        assertThat(decimals).as("tokens that are decimals").isGreaterThan(100);
+    }
 }
