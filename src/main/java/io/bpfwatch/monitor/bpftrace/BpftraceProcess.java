@@ -221,33 +221,34 @@ final class BpftraceProcess implements Monitor {
                     if (!stopping) LOG.warnf("%s: reading bpftrace's output failed: %s", name, Errno.name(errno));
                     break;
                 }
-                for (int i = 0; i < n; i++) {
-                    byte b = chunk[i];
-                    if (b == '\n') {
-                        if (overlong) {
-                            context.output().malformed("bpftrace printed a line of " + overlongBytes + " bytes, over max-line ("
-                                    + settings.maxLineBytes() + ")");
-                        } else if (len > 0) {
-                            handle(line, len);
-                        }
-                        len = 0;
-                        overlong = false;
-                        overlongBytes = 0;
-                        continue;
-                    }
+                for (int i = 0; i < n; ) {
+                    int nl = i;
+                    while (nl < n && chunk[nl] != '\n') nl++;
+                    // chunk[i, nl) continues the line; a newline at nl (if nl < n) ends it
+                    int part = nl - i;
                     if (overlong) {
-                        overlongBytes++;
-                        continue;
-                    }
-                    if (len == line.length) {
-                        if (len >= settings.maxLineBytes()) {
-                            overlong = true;
-                            overlongBytes = len + 1L;
-                            continue;
+                        overlongBytes += part;
+                    } else if (len + part > settings.maxLineBytes()) {
+                        overlong = true;
+                        overlongBytes = (long) len + part;
+                    } else {
+                        if (len + part > line.length) {
+                            line = java.util.Arrays.copyOf(line, Math.min(settings.maxLineBytes(), Math.max(line.length * 2, len + part)));
                         }
-                        line = java.util.Arrays.copyOf(line, Math.min(settings.maxLineBytes(), line.length * 2));
+                        System.arraycopy(chunk, i, line, len, part);
+                        len += part;
                     }
-                    line[len++] = b;
+                    if (nl == n) break;
+                    if (overlong) {
+                        context.output().malformed("bpftrace printed a line of " + overlongBytes + " bytes, over max-line ("
+                                + settings.maxLineBytes() + ")");
+                    } else if (len > 0) {
+                        handle(line, len);
+                    }
+                    len = 0;
+                    overlong = false;
+                    overlongBytes = 0;
+                    i = nl + 1;
                 }
                 context.output().endOfBatch();
                 // bpftrace writes every line on its own (a line is never held back), and a reader
