@@ -128,6 +128,8 @@ final class BpftraceOutput {
             if (c == '"' || c < 0x20) return null;
         }
         if (first == n) return new Printf(body);
+        // the usual line: its only escape the final newline
+        if (first == n - 2 && body.charAt(n - 1) == 'n') return new Printf(body.substring(0, first));
         StringBuilder out = new StringBuilder(n).append(body, 0, first);
         boolean afterBackslash = false;
         for (int i = first; i < n; ) {
