@@ -101,9 +101,12 @@ final class SystemdContainer implements AutoCloseable {
         }
         SystemdContainer c = new SystemdContainer(p, leader, console);
         // "degraded" is still booted: some unit a container cannot run failed.
-        // Until systemd has opened its private socket, systemctl cannot connect: ask again.
+        // Until systemd has made /run/systemd/system, systemctl takes it for another init and
+        // answers "offline" at once (seen on a loaded machine); until it has opened its private
+        // socket, systemctl cannot connect. Either way: ask again.
         Cmd.Result state = c.exec(Duration.ofSeconds(90), "systemctl", "is-system-running", "--wait");
-        while (state.err().contains("Failed to connect to bus") && System.nanoTime() < deadline + TimeUnit.SECONDS.toNanos(60)) {
+        while ((state.err().contains("Failed to connect to bus") || state.out().trim().equals("offline"))
+                && System.nanoTime() < deadline + TimeUnit.SECONDS.toNanos(60)) {
             Thread.sleep(100);
             state = c.exec(Duration.ofSeconds(90), "systemctl", "is-system-running", "--wait");
         }
