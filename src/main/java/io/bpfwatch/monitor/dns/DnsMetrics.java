@@ -6,12 +6,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -25,7 +22,7 @@ final class DnsMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> queries = new HashMap<>();
     private final Map<String, Counter> responses = new HashMap<>();
-    final Timer latency;
+    final DnsLatency latency = new DnsLatency();
     final Counter timeouts;
     final Counter unanswered;
     final Counter unmatched;
@@ -40,11 +37,7 @@ final class DnsMetrics {
     DnsMetrics(Meters meters) {
         this.meters = meters;
         this.registry = meters.registry();
-        latency = meters.add(Timer.builder("bpfwatch.dns.latency")
-                .description("Time from a DNS query being sent to its response being received")
-                .serviceLevelObjectives(ms(1), ms(2), ms(5), ms(10), ms(25), ms(50), ms(100), ms(250), ms(500),
-                        ms(1000), ms(2500), ms(5000), ms(10000))
-                .register(registry));
+        meters.collector(latency); // where there is no Prometheus registry (tests) it only counts
         timeouts = meters.add(Counter.builder("bpfwatch.dns.timeouts").description("DNS queries that got no response within monitors.dns.timeout").register(registry));
         unanswered = meters.add(Counter.builder("bpfwatch.dns.unanswered")
                 .description("DNS queries the monitor stopped waiting for early (stopped, reloaded, or too many pending)").register(registry));
@@ -63,10 +56,6 @@ final class DnsMetrics {
                 .register(registry));
         for (String rcode : DnsCodes.RCODE_LABELS) response(rcode);
         response("other");
-    }
-
-    private static Duration ms(long n) {
-        return Duration.ofMillis(n);
     }
 
     // the counter of the last query's type and transport: most queries repeat it, so the common
@@ -103,6 +92,6 @@ final class DnsMetrics {
         String label = DnsCodes.rcodeLabel(rcode);
         Counter c = responses.get(label);
         (c != null ? c : response(label)).increment();
-        latency.record(latencyNanos, TimeUnit.NANOSECONDS);
+        latency.record(latencyNanos);
     }
 }

@@ -57,7 +57,7 @@ class DnsTrackerTest {
         assertThat(tracker.pendingCount()).isZero();
         assertThat(registry.get("bpfwatch.dns.responses").tag("rcode", "NOERROR").counter().count()).isEqualTo(1);
         assertThat(registry.get("bpfwatch.dns.queries").tags("qtype", "A", "transport", "udp").counter().count()).isEqualTo(1);
-        assertThat(registry.get("bpfwatch.dns.latency").timer().count()).isEqualTo(1);
+        assertThat(metrics.latency.count()).isEqualTo(1);
     }
 
     @Test
