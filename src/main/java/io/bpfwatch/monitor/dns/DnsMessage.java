@@ -3,7 +3,9 @@ package io.bpfwatch.monitor.dns;
 import io.bpfwatch.config.IpAddress;
 import io.bpfwatch.context.DnsNames;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -93,9 +95,11 @@ public final class DnsMessage {
         m.start = start;
         m.end = length;
         m.scratch = scratch;
+        m.text = scratch != null ? scratch.name : new byte[MAX_TEXT];
         m.read();
         m.b = null;
         m.scratch = null;
+        m.text = null;
         return m;
     }
 
@@ -106,29 +110,36 @@ public final class DnsMessage {
      */
     public static final class Scratch {
         private static final int NAMES = 256;
-        private final StringBuilder name = new StringBuilder(64);
+        private final byte[] name = new byte[MAX_TEXT];
         private final String[] names = new String[NAMES];
+        private final byte[][] nameBytes = new byte[NAMES][];
 
-        StringBuilder name() {
-            name.setLength(0);
-            return name;
-        }
-
-        String text(StringBuilder sb) {
+        String text(byte[] b, int len) {
             int h = 0;
-            for (int i = 0, n = sb.length(); i < n; i++) h = 31 * h + sb.charAt(i);
+            for (int i = 0; i < len; i++) h = 31 * h + b[i];
             int slot = (h ^ (h >>> 16)) & (NAMES - 1);
-            String s = names[slot];
-            if (s == null || !s.contentEquals(sb)) {
-                s = sb.toString();
-                names[slot] = s;
-            }
+            byte[] k = nameBytes[slot];
+            if (k != null && k.length == len && Arrays.equals(k, 0, len, b, 0, len)) return names[slot];
+            k = Arrays.copyOf(b, len);
+            String s = new String(k, StandardCharsets.ISO_8859_1);
+            nameBytes[slot] = k;
+            names[slot] = s;
             return s;
         }
     }
 
-    private String text(StringBuilder sb) {
-        return scratch != null ? scratch.text(sb) : sb.toString();
+    /**
+     * A name's text is at most this long: at most 254 octets of labels (RFC 1035's 255 with
+     * the root), each shown as up to 4 characters (\DDD), and the dots between labels.
+     */
+    static final int MAX_TEXT = 4 * MAX_NAME + MAX_NAME / 2;
+
+    // the first question's name as text, printable ASCII (appendLabel escapes everything else)
+    private byte[] text;
+    private int textLength;
+
+    private String text() {
+        return scratch != null ? scratch.text(text, textLength) : new String(text, 0, textLength, StandardCharsets.ISO_8859_1);
     }
 
     private int u16(int pos) {
@@ -149,16 +160,16 @@ public final class DnsMessage {
         rcode = flags & 0xf;
         int pos = HEADER;
         for (int q = 0; q < qdcount; q++) {
-            StringBuilder sb = q != 0 ? null : scratch != null ? scratch.name() : new StringBuilder(64);
-            pos = name(pos, sb);
+            textLength = 0;
+            pos = name(pos, q == 0);
             if (pos < 0) return;
             if (pos + 4 > end) {
                 problem = "question " + (q + 1) + " is cut short";
-                if (q == 0) qname = text(sb);
+                if (q == 0) qname = text();
                 return;
             }
             if (q == 0) {
-                qname = text(sb);
+                qname = text();
                 qtype = u16(pos);
                 qclass = u16(pos + 2);
             }
@@ -167,7 +178,7 @@ public final class DnsMessage {
         List<String> found = null;
         int records = ancount + nscount + arcount;
         for (int r = 0; r < records; r++) {
-            pos = name(pos, null);
+            pos = name(pos, false);
             if (pos < 0) return;
             if (pos + 10 > end) {
                 problem = "record " + (r + 1) + " is cut short";
@@ -202,11 +213,11 @@ public final class DnsMessage {
     }
 
     /**
-     * Reads the name at {@code pos} into {@code sb} (or just skips it); returns the position
+     * Reads the name at {@code pos} into {@link #text} if {@code keep} (or just skips it); returns the position
      * after it, or -1 with {@link #problem} set. Every pointer must point before the run of
      * labels it ends, so the walk only ever moves backwards between runs: no loop can form.
      */
-    private int name(int pos, StringBuilder sb) {
+    private int name(int pos, boolean keep) {
         int runStart = pos;
         int after = -1;
         int wire = 0;
@@ -240,7 +251,7 @@ public final class DnsMessage {
                 return -1;
             }
             if (len == 0) {
-                if (sb != null && sb.length() == 0) sb.append('.');
+                if (keep && textLength == 0) text[textLength++] = '.';
                 return after < 0 ? pos + 1 : after;
             }
             wire += len + 1;
@@ -252,28 +263,38 @@ public final class DnsMessage {
                 problem = "label at offset " + pos + " runs past the end";
                 return -1;
             }
-            if (sb != null) {
-                if (sb.length() > 0) sb.append('.');
-                appendLabel(sb, b, start + pos + 1, len);
+            if (keep) {
+                if (textLength > 0) text[textLength++] = '.';
+                textLength = appendLabel(text, textLength, b, start + pos + 1, len);
             }
             pos += 1 + len;
         }
     }
 
-    /** dig's presentation format: specials escaped with a backslash, the rest as \DDD. */
-    static void appendLabel(StringBuilder sb, byte[] b, int off, int len) {
+    /**
+     * dig's presentation format: specials escaped with a backslash, the rest as \DDD; into
+     * {@code out} at {@code at}, returning where it ends.
+     */
+    static int appendLabel(byte[] out, int at, byte[] b, int off, int len) {
         for (int i = 0; i < len; i++) {
             int c = b[off + i] & 0xff;
             switch (c) {
-                case '.', '\\', '"', '(', ')', ';', '@', '$' -> sb.append('\\').append((char) c);
+                case '.', '\\', '"', '(', ')', ';', '@', '$' -> {
+                    out[at++] = '\\';
+                    out[at++] = (byte) c;
+                }
                 default -> {
                     if (c > 0x20 && c < 0x7f) {
-                        sb.append((char) c);
+                        out[at++] = (byte) c;
                     } else {
-                        sb.append('\\').append((char) ('0' + c / 100)).append((char) ('0' + c / 10 % 10)).append((char) ('0' + c % 10));
+                        out[at++] = '\\';
+                        out[at++] = (byte) ('0' + c / 100);
+                        out[at++] = (byte) ('0' + c / 10 % 10);
+                        out[at++] = (byte) ('0' + c % 10);
                     }
                 }
             }
         }
+        return at;
     }
 }
