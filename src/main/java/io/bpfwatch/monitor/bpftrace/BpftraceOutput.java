@@ -161,10 +161,9 @@ final class BpftraceOutput {
                     int at = i - 2;
                     if (rawByte(body, at)) {
                         if (afterBackslash) return null; // the general parser reads this run as text
-                        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                        for (; rawByte(body, at); at += 10) bytes.write(Integer.parseInt(body, at + 8, at + 10, 16));
-                        out.append(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
-                        i = at;
+                        int end = rawRunEnd(body, at);
+                        out.append(rawRun(body, at, end));
+                        i = end;
                     } else {
                         if (i + 4 > n) return null;
                         int v = 0;
@@ -204,17 +203,28 @@ final class BpftraceOutput {
                 at = json.indexOf("\\uffffff", at + 1);
                 continue;
             }
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            int end = at;
-            for (; rawByte(json, end); end += 10) bytes.write(Integer.parseInt(json, end + 8, end + 10, 16));
+            int end = rawRunEnd(json, at);
             out.append(json, copied, at);
-            String chars = new String(bytes.toByteArray(), StandardCharsets.UTF_8);
+            String chars = rawRun(json, at, end);
             for (int i = 0; i < chars.length(); i++) out.append(String.format("\\u%04x", (int) chars.charAt(i)));
             copied = end;
             at = json.indexOf("\\uffffff", end);
         }
         out.append(json, copied, json.length());
         return out.toString();
+    }
+
+    /** Where the run of {@code \\uffffffXX} escapes starting at {@code at} ends. */
+    private static int rawRunEnd(String s, int at) {
+        while (rawByte(s, at)) at += 10;
+        return at;
+    }
+
+    /** The run of raw-byte escapes in {@code [at, end)} as the characters those bytes encode (leniently). */
+    private static String rawRun(String s, int at, int end) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        for (; at < end; at += 10) bytes.write(Integer.parseInt(s, at + 8, at + 10, 16));
+        return new String(bytes.toByteArray(), StandardCharsets.UTF_8);
     }
 
     /** Whether {@code \\uffffffXX} (X a hex digit) starts at {@code i}. */
