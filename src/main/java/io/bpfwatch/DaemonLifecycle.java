@@ -2,8 +2,11 @@ package io.bpfwatch;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import io.bpfwatch.http.HttpRoutes;
+import io.bpfwatch.http.WebServer;
 import io.bpfwatch.libbpf.LibC;
 import io.bpfwatch.systemd.SdNotify;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import jakarta.inject.Inject;
@@ -17,9 +20,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The daemon under Quarkus: HTTP is already listening when {@link #run} is called, so READY=1
- * goes out once the monitors have had their first attempt. Signals: HUP reloads (validated
- * first) and reopens the logs; TERM and INT stop cleanly and exit 0.
+ * The daemon under Quarkus: {@link #run} listens on {@code http.listen} (and gives up, exit 1,
+ * when it cannot), starts the monitors, and READY=1 goes out once they have had their first
+ * attempt. Signals: HUP reloads (validated first) and reopens the logs; TERM and INT stop
+ * cleanly and exit 0.
  */
 public class DaemonLifecycle implements QuarkusApplication {
     private static final Logger LOG = Logger.getLogger(DaemonLifecycle.class);
@@ -36,6 +40,10 @@ public class DaemonLifecycle implements QuarkusApplication {
 
     @Inject
     Daemon daemon;
+    @Inject
+    PrometheusMeterRegistry registry;
+    /** The HTTP(S) listener, once {@link #run} has it. */
+    private volatile WebServer web;
 
     /** Until the daemon has started, SIGHUP is ignored (the JVM would otherwise exit 129) and TERM/INT stop. */
     static void installEarlySignalHandlers() {
@@ -81,7 +89,7 @@ public class DaemonLifecycle implements QuarkusApplication {
     }
 
     /**
-     * TERM and INT start detaching at once, beside Quarkus's own shutdown (the HTTP server):
+     * TERM and INT start detaching at once, beside Quarkus's own shutdown:
      * the kernel serializes detaching tracepoints, tens of milliseconds each, so this is most of
      * a stop and need not wait for the rest.
      */
@@ -99,6 +107,8 @@ public class DaemonLifecycle implements QuarkusApplication {
             notify.send("STOPPING=1");
             LOG.info("stopping: detaching probes and flushing logs");
             long t0 = System.nanoTime();
+            WebServer w = web;
+            if (w != null) w.close();
             daemon.close();
             // on stderr itself: by now Quarkus's shutdown, beside this, may have closed the log handlers
             long unsent = daemon.supervisor().exportUnsentAtStop();
@@ -111,7 +121,12 @@ public class DaemonLifecycle implements QuarkusApplication {
 
     @Override
     public int run(String... args) {
-        io.bpfwatch.http.HttpRoutes.serve(daemon);
+        try {
+            web = WebServer.start(daemon.config().http(), new HttpRoutes(daemon, registry));
+        } catch (Exception e) {
+            LOG.errorf("not starting: %s", e.getMessage());
+            return 1;
+        }
         daemon.start();
         reloadOnHup();
         stopOnTermAndInt();
@@ -140,7 +155,7 @@ public class DaemonLifecycle implements QuarkusApplication {
         }
 
         // The JVM exits once the stop has finished: a shutdown hook waits for it, while Quarkus
-        // closes its own side (the HTTP server) at the same time.
+        // closes its own side at the same time.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 beginStop().join(); // already under way if a signal asked for it

@@ -14,18 +14,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The daemon as a bean, made from the command line `bpfwatch run` was given: the HTTP routes and
- * the lifecycle get it injected. {@link Main} has already refused an invalid config before
+ * The daemon as a bean, made from the command line `bpfwatch run` was given, and the registry
+ * of its meters: the lifecycle gets both injected. {@link Main} has already refused an invalid config before
  * Quarkus started, so loading it here fails only if the file changed in between.
  */
 @Singleton
 public class DaemonProducer {
-    /**
-     * The daemon's meters go to the Prometheus registry /metrics scrapes, not to Quarkus'
-     * composite: a composite counter's increment walks its children on every event (and when
-     * this bean is made, early in start-up, the composite may not hold the Prometheus registry
-     * yet). Quarkus' own binders (JVM, process) stay on the composite.
-     */
+    /** The one registry /metrics scrapes: every meter of the daemon, the JVM's and the process's. */
+    @Produces
+    @Singleton
+    PrometheusMeterRegistry registry() {
+        return io.bpfwatch.http.JvmMeters.registry();
+    }
+
     @Produces
     @Singleton
     Daemon daemon(@CommandLineArguments String[] argv, PrometheusMeterRegistry registry) throws Args.UsageException, ConfigException {

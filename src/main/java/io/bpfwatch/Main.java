@@ -5,7 +5,6 @@ import io.bpfwatch.cli.Commands;
 import io.bpfwatch.config.ConfigError;
 import io.bpfwatch.config.ConfigException;
 import io.bpfwatch.config.ConfigLoader;
-import io.bpfwatch.config.DaemonConfig;
 import io.bpfwatch.kernel.Kernel;
 import io.bpfwatch.monitor.MonitorCatalog;
 import io.quarkus.runtime.Quarkus;
@@ -16,8 +15,8 @@ import java.nio.file.Path;
 /**
  * Entry point. check, probe and version run here and exit without starting Quarkus (no HTTP
  * port, nothing loaded), so they are safe beside a live daemon; run validates the config and
- * then boots Quarkus for /metrics and the health endpoints, with the same arguments (the
- * daemon bean is made from them: {@link DaemonProducer}).
+ * then boots Quarkus with the same arguments (the daemon bean is made from them:
+ * {@link DaemonProducer}), whose lifecycle listens for /metrics and the other endpoints.
  */
 @QuarkusMain
 public final class Main {
@@ -55,24 +54,13 @@ public final class Main {
             System.exit(1);
         }
         Path path = ConfigLoader.resolvePath(args.config());
-        DaemonConfig config;
         try {
-            config = new ConfigLoader(catalog).load(path);
+            new ConfigLoader(catalog).load(path);
         } catch (ConfigException e) {
             for (ConfigError error : e.errors()) System.err.println(error);
             System.err.println("bpfwatch: not starting: " + path + " is invalid");
             System.exit(1);
             return;
-        }
-        System.setProperty("quarkus.http.host", config.http().host());
-        if (config.http().tls() == null) {
-            System.setProperty("quarkus.http.port", String.valueOf(config.http().port()));
-        } else {
-            // HTTPS only: the plain port is not opened at all
-            System.setProperty("quarkus.http.ssl-port", String.valueOf(config.http().port()));
-            System.setProperty("quarkus.http.insecure-requests", "disabled");
-            System.setProperty("quarkus.http.ssl.certificate.files", config.http().tls().cert().toString());
-            System.setProperty("quarkus.http.ssl.certificate.key-files", config.http().tls().key().toString());
         }
         DaemonLifecycle.installEarlySignalHandlers();
         Quarkus.run(DaemonLifecycle.class, argv);

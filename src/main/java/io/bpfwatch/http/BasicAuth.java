@@ -1,7 +1,5 @@
 package io.bpfwatch.http;
 
-import io.vertx.core.Handler;
-import io.vertx.ext.web.RoutingContext;
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 
 import java.nio.charset.StandardCharsets;
@@ -20,7 +18,7 @@ import java.util.function.Supplier;
  * change, and a scrape every few seconds costs one hash lookup; a wrong password always pays
  * the full price.
  */
-public final class BasicAuth implements Handler<RoutingContext> {
+public final class BasicAuth {
     private final Supplier<Map<String, String>> users;
     private volatile Verified verified = new Verified(Map.of());
 
@@ -35,27 +33,19 @@ public final class BasicAuth implements Handler<RoutingContext> {
         this.users = users;
     }
 
-    @Override
-    public void handle(RoutingContext ctx) {
+    /** Whether a request with this Authorization header (null: none) may pass. */
+    public boolean allows(String header) {
         Map<String, String> now = users.get();
-        if (now.isEmpty()) {
-            ctx.next();
-            return;
-        }
+        if (now.isEmpty()) return true;
         Verified v = verified;
         if (v.users() != now) verified = v = new Verified(now);
-        String header = ctx.request().getHeader("Authorization");
-        if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {
-            String key = sha256(header);
-            String user = v.byHeader().get(key);
-            if (user == null) user = check(now, header.substring(6).trim());
-            if (user != null) {
-                if (v.byHeader().size() < 1024) v.byHeader().put(key, user);
-                ctx.next();
-                return;
-            }
-        }
-        ctx.response().setStatusCode(401).putHeader("WWW-Authenticate", "Basic realm=\"bpfwatch\"").end("Unauthorized\n");
+        if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) return false;
+        String key = sha256(header);
+        String user = v.byHeader().get(key);
+        if (user == null) user = check(now, header.substring(6).trim());
+        if (user == null) return false;
+        if (v.byHeader().size() < 1024) v.byHeader().put(key, user);
+        return true;
     }
 
     static String check(Map<String, String> users, String encoded) {

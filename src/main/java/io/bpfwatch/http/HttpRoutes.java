@@ -2,102 +2,125 @@ package io.bpfwatch.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import io.bpfwatch.Daemon;
 import io.bpfwatch.supervise.MonitorStatus;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.prometheus.client.exporter.common.TextFormat;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /**
- * /monitors, /health/live, /health/ready and a small index; /metrics is Micrometer's.
- * Handlers only read snapshots: they never wait on the supervisor.
+ * Every endpoint: /metrics, /monitors, /top, /health/live, /health/ready and a small index,
+ * behind basic auth when {@code http.basic-auth} has users. GET (and HEAD) only. Handlers only
+ * read snapshots: they never wait on the supervisor.
  */
-@ApplicationScoped
-public class HttpRoutes {
+public final class HttpRoutes implements HttpHandler {
     private static final JsonFactory JSON = new JsonFactory();
+    private static final String TEXT = "text/plain; charset=utf-8", JSON_TYPE = "application/json";
+    static final String INDEX = "bpfwatch\n\n/metrics        Prometheus metrics\n/monitors       each monitor's state (JSON)\n"
+            + "/top            the last seconds per monitor: events/s, losses, top keys (JSON; ?seconds=2&n=10)\n"
+            + "/health/live    200 while the event loops run\n/health/ready   200 once every enabled monitor is attached or known unavailable\n";
+
+    private final Daemon daemon;
+    private final PrometheusMeterRegistry registry;
+    private final BasicAuth auth;
+
+    public HttpRoutes(Daemon daemon, PrometheusMeterRegistry registry) {
+        this.daemon = daemon;
+        this.registry = registry;
+        // the users are the running config's, so a reload changes them
+        this.auth = new BasicAuth(() -> daemon.config().http().basicAuth());
+    }
+
+    @Override
+    public void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (!auth.allows(ex.getRequestHeaders().getFirst("Authorization"))) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"bpfwatch\"");
+                send(ex, 401, TEXT, "Unauthorized\n");
+                return;
+            }
+            String path = ex.getRequestURI().getRawPath();
+            Answer a = switch (path) {
+                case "/" -> new Answer(200, TEXT, INDEX);
+                case "/metrics" -> metrics(ex.getRequestHeaders().getFirst("Accept"));
+                case "/monitors" -> new Answer(200, JSON_TYPE, monitorsJson(daemon));
+                case "/top" -> top(ex.getRequestURI().getRawQuery());
+                case "/health/live" -> health(daemon.live(), "live");
+                case "/health/ready" -> health(daemon.ready(), "ready");
+                default -> null;
+            };
+            if (a == null) {
+                send(ex, 404, TEXT, "Not found: " + path + "\n\n" + INDEX);
+            } else if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+                ex.getResponseHeaders().set("Allow", "GET, HEAD");
+                send(ex, 405, TEXT, "Only GET and HEAD\n");
+            } else {
+                send(ex, a.status, a.type, a.body);
+            }
+        } catch (RuntimeException e) {
+            // the exchange is closed; the client sees the connection end. Say why here.
+            org.jboss.logging.Logger.getLogger(HttpRoutes.class).warnf(e, "HTTP %s %s failed", ex.getRequestMethod(), ex.getRequestURI());
+        }
+    }
+
+    private record Answer(int status, String type, String body) {}
 
     /**
-     * The daemon once its lifecycle has it ({@link #serve}), null before. Never made here: the
-     * routes are made and the server listens while Quarkus starts, before Micrometer's
-     * registries get their filters, and making the daemon then (as a request that came early
-     * once did, through a bean lookup) registers its meters ahead of the filters: Micrometer
-     * warns, and those meters miss them. Until then every request is answered 503.
+     * The Prometheus text format (0.0.4) to whoever accepts text/plain or text/html (Prometheus
+     * itself lists text/plain, a browser text/html), OpenMetrics 1.0 to anyone else, curl with
+     * no Accept included: the choice Quarkus's Micrometer endpoint made, which served /metrics
+     * before.
      */
-    private static volatile Daemon current;
-
-    /** Called by the lifecycle with the daemon it runs, once Quarkus has fully started. */
-    public static void serve(Daemon daemon) {
-        current = daemon;
+    static String contentType(String accept) {
+        if (accept != null && (accept.contains("text/plain") || accept.contains("text/html"))) return TextFormat.CONTENT_TYPE_004;
+        return TextFormat.CONTENT_TYPE_OPENMETRICS_100;
     }
 
-    /** Only called behind the gate in {@link #routes}, so never null. */
-    private static Daemon daemon() {
-        return current;
+    private Answer metrics(String accept) {
+        String type = contentType(accept);
+        return new Answer(200, type, registry.scrape(type));
     }
 
-    void routes(@Observes Router router) {
-        // first of all, /metrics included: nothing is served before the daemon exists
-        router.route().order(Integer.MIN_VALUE).handler(ctx -> {
-            if (current != null) {
-                ctx.next();
-            } else if (ctx.request().path().startsWith("/health/")) {
-                String check = ctx.request().path().substring("/health/".length());
-                ctx.response().setStatusCode(503).putHeader("content-type", "application/json")
-                        .end("{\"status\":\"DOWN\",\"check\":" + quote(check) + ",\"summary\":\"starting\"}\n");
-            } else {
-                ctx.response().setStatusCode(503).putHeader("content-type", "text/plain; charset=utf-8").end("bpfwatch is starting\n");
-            }
-        });
-        // before every other route; the users are the running config's
-        router.route().order(Integer.MIN_VALUE + 1).handler(new BasicAuth(() -> daemon().config().http().basicAuth()));
-        router.get("/").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; charset=utf-8")
-                .end("bpfwatch\n\n/metrics        Prometheus metrics\n/monitors       each monitor's state (JSON)\n"
-                        + "/top            the last seconds per monitor: events/s, losses, top keys (JSON; ?seconds=2&n=10)\n"
-                        + "/health/live    200 while the event loops run\n/health/ready   200 once every enabled monitor is attached or known unavailable\n"));
-        router.get("/monitors").handler(this::monitors);
-        router.get("/top").handler(this::top);
-        router.get("/health/live").handler(ctx -> health(ctx, daemon().live(), "live"));
-        router.get("/health/ready").handler(ctx -> health(ctx, daemon().ready(), "ready"));
+    private Answer health(boolean ok, String what) {
+        return new Answer(ok ? 200 : 503, JSON_TYPE, "{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"check\":\"" + what + "\""
+                + ",\"summary\":" + quote(daemon.statusLine()) + "}\n");
     }
 
-    private void health(RoutingContext ctx, boolean ok, String what) {
-        ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json")
-                .end("{\"status\":\"" + (ok ? "UP" : "DOWN") + "\",\"check\":\"" + what + "\""
-                        + ",\"summary\":" + quote(daemon().statusLine()) + "}\n");
-    }
-
-    private void monitors(RoutingContext ctx) {
-        try {
-            ctx.response().putHeader("content-type", "application/json").end(monitorsJson(daemon()));
-        } catch (IOException e) {
-            ctx.fail(e);
-        }
-    }
-
-    private void top(RoutingContext ctx) {
+    private Answer top(String rawQuery) throws IOException {
         int seconds, n;
         try {
-            seconds = intParam(ctx, "seconds", 2, 1, io.bpfwatch.top.RecentActivity.MAX_WINDOW);
-            n = intParam(ctx, "n", 10, 1, io.bpfwatch.top.RecentActivity.KEYS);
+            seconds = intParam(rawQuery, "seconds", 2, 1, io.bpfwatch.top.RecentActivity.MAX_WINDOW);
+            n = intParam(rawQuery, "n", 10, 1, io.bpfwatch.top.RecentActivity.KEYS);
         } catch (IllegalArgumentException e) {
-            ctx.response().setStatusCode(400).putHeader("content-type", "text/plain; charset=utf-8").end(e.getMessage() + "\n");
-            return;
+            return new Answer(400, TEXT, e.getMessage() + "\n");
         }
-        try {
-            ctx.response().putHeader("content-type", "application/json")
-                    .end(io.bpfwatch.top.TopJson.write(daemon().status(), seconds, n, System.currentTimeMillis()));
-        } catch (IOException e) {
-            ctx.fail(e);
+        return new Answer(200, JSON_TYPE, io.bpfwatch.top.TopJson.write(daemon.status(), seconds, n, System.currentTimeMillis()));
+    }
+
+    private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        boolean head = ex.getRequestMethod().equals("HEAD");
+        if (head) ex.getResponseHeaders().set("Content-Length", String.valueOf(bytes.length));
+        ex.sendResponseHeaders(status, head ? -1 : bytes.length);
+        if (!head) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes);
+            }
         }
     }
 
-    private static int intParam(RoutingContext ctx, String name, int dflt, int min, int max) {
-        String v = ctx.request().getParam(name);
+    /** The first value of {@code name} in a raw query string, or {@code dflt} when absent. */
+    static int intParam(String rawQuery, String name, int dflt, int min, int max) {
+        String v = param(rawQuery, name);
         if (v == null) return dflt;
         try {
             int i = Integer.parseInt(v);
@@ -106,6 +129,16 @@ public class HttpRoutes {
             // below
         }
         throw new IllegalArgumentException(name + " must be a whole number from " + min + " to " + max + ", not " + v);
+    }
+
+    static String param(String rawQuery, String name) {
+        if (rawQuery == null) return null;
+        for (String pair : rawQuery.split("&")) {
+            int eq = pair.indexOf('=');
+            String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            if (key.equals(name)) return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        }
+        return null;
     }
 
     public static String monitorsJson(Daemon d) throws IOException {

@@ -105,6 +105,20 @@ class DaemonIT {
     }
 
     @Test
+    void aListenAddressInUseStopsTheStartBeforeAnyMonitor(@TempDir Path dir) throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Path config = config(dir, taken.getLocalPort(), "  tcp: {}\n");
+            Path out = dir.resolve("daemon.out");
+            Process p = start(config, out);
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("exits").isTrue();
+            assertThat(p.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(out)).contains("not starting: cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": Address already in use");
+            // the monitors never started: their writers would have made the log
+            assertThat(dir.resolve("logs/tcp.log")).doesNotExist();
+        }
+    }
+
+    @Test
     void versionProbeAndCheckAnswerWithoutADaemon(@TempDir Path dir) throws Exception {
         Result v = cli("version");
         assertThat(v.exit()).isZero();
