@@ -6,6 +6,7 @@ bpftrace -f json -o /proc/self/fd/1 -e PROGRAM MODE [FILE]
   huge     a 1 MiB printf line, a line that is not JSON, bytes that are not UTF-8, two good lines
   flood    as many printf lines as it can for 3 s, then their number into FILE
   keys     one printed map with 200 000 keys, then a good line
+  big      2000 printf lines of 256 KiB each (500 MiB), then their number into FILE
 Then it waits to be stopped, as bpftrace does.
 """
 import json
@@ -47,6 +48,13 @@ elif mode == "flood":
     out.flush()
     with open(rest[1], "w") as f:
         f.write(str(n))
+elif mode == "big":
+    text = b"x" * (256 << 10)
+    for i in range(2000):
+        out.write(b'{"type": "printf", "data": "big n=%d ' % i + text + b'\\n"}\n')
+    out.flush()
+    with open(rest[1], "w") as f:
+        f.write("2000")
 elif mode == "keys":
     line({"type": "map", "data": {"@many": {str(i): i for i in range(200000)}}})
     line({"type": "printf", "data": "after the map\n"})

@@ -51,6 +51,16 @@ public abstract class Event {
         void add(String category, String key, long weight);
     }
 
+    /**
+     * About how many bytes of heap this event holds while it waits to be written: what the log
+     * queues' shared {@link io.bpfwatch.sink.QueueBudget} counts. A built-in event is a few
+     * fixed fields and short strings (a zfs ioctl's is ~150 bytes, measured: heap after a full
+     * collection with 66560 waiting); events whose size varies say so themselves.
+     */
+    public int weight() {
+        return 256;
+    }
+
     /** Writes the monitor's own fields after the common ones. */
     public abstract void writeFields(FieldWriter w);
 }

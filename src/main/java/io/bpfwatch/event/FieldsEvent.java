@@ -17,21 +17,47 @@ public final class FieldsEvent extends Event {
     private final String monitor;
     private final String event;
     private final Map<String, Object> fields;
+    private final int weight;
 
     /** Without process fields ({@code comm} null: pid, uid and comm are not written). */
     public FieldsEvent(long time, String monitor, String event, Map<String, Object> fields) {
+        this(time, monitor, event, fields, 0);
+    }
+
+    /**
+     * {@code textBytes}: the length of the text or record the fields were read from (a bpftrace
+     * line, a user's struct), which their strings and nodes hold about twice over at most.
+     */
+    public FieldsEvent(long time, String monitor, String event, Map<String, Object> fields, int textBytes) {
         super(time, -1, -1, null);
         this.monitor = monitor;
         this.event = event;
         this.fields = fields;
+        this.weight = weigh(fields, textBytes);
     }
 
     /** With the process the kernel record names. */
     public FieldsEvent(long time, int pid, int uid, String comm, String monitor, String event, Map<String, Object> fields) {
+        this(time, pid, uid, comm, monitor, event, fields, 0);
+    }
+
+    /** With the process, and the size of the record the fields were read from ({@code textBytes}). */
+    public FieldsEvent(long time, int pid, int uid, String comm, String monitor, String event, Map<String, Object> fields, int textBytes) {
         super(time, pid, uid, comm);
         this.monitor = monitor;
         this.event = event;
         this.fields = fields;
+        this.weight = weigh(fields, textBytes);
+    }
+
+    /** The header and ~64 bytes per field (its map entry and boxed value), plus the text's. */
+    private static int weigh(Map<String, Object> fields, int textBytes) {
+        return (int) Math.min(Integer.MAX_VALUE, 256L + 64L * fields.size() + 2L * textBytes);
+    }
+
+    @Override
+    public int weight() {
+        return weight;
     }
 
     @Override

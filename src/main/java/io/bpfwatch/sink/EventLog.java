@@ -20,7 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * that encodes and writes them.
  *
  * The reader thread hands events over and never blocks: a full queue drops the event and counts
- * it ({@code stage="queue"}). The writer encodes a batch as JSON lines and appends it. When the
+ * it ({@code stage="queue"}), and so does the heap budget all logs share ({@link QueueBudget}),
+ * which bounds what waiting events may take of the heap whatever their size. The writer encodes a batch as JSON lines and appends it. When the
  * file cannot take them (a full disk, a folder that is gone and cannot be made), the lines not
  * written wait, in order, and the writer tries again every {@value #RETRY_NANOS} ns, leaving new
  * events in the queue meanwhile: once the file takes lines again, every waiting event is
@@ -59,6 +60,9 @@ public final class EventLog implements AutoCloseable {
 
     private final String monitor;
     private final ArrayBlockingQueue<Event> queue;
+    private final QueueBudget budget;
+    /** When the budget last refused an event and that was said (producer thread). */
+    private long budgetWarned = Long.MIN_VALUE;
     private final Counter lostQueue;
     private final Counter lostWrite;
     private final LineFile file;
@@ -84,12 +88,18 @@ public final class EventLog implements AutoCloseable {
     private long nextRetry;
 
     public EventLog(String monitor, LogsConfig config, int capacity, Counter lostQueue, Counter lostWrite) {
-        this(monitor, config, capacity, lostQueue, lostWrite, null);
+        this(monitor, config, capacity, QueueBudget.unlimited(), lostQueue, lostWrite, null);
     }
 
-    /** {@code recent}: where written events are ranked for bpfwatch top, or null. */
-    public EventLog(String monitor, LogsConfig config, int capacity, Counter lostQueue, Counter lostWrite, RecentActivity recent) {
+    /**
+     * {@code capacity}: events that may wait; {@code budget}: the heap they may take, shared with
+     * the other monitors' logs; {@code recent}: where written events are ranked for bpfwatch
+     * top, or null.
+     */
+    public EventLog(String monitor, LogsConfig config, int capacity, QueueBudget budget, Counter lostQueue, Counter lostWrite,
+                    RecentActivity recent) {
         this.monitor = monitor;
+        this.budget = budget;
         this.recent = recent;
         this.file = new LineFile(monitor, config);
         this.queue = new ArrayBlockingQueue<>(capacity);
@@ -113,13 +123,29 @@ public final class EventLog implements AutoCloseable {
      * The writer is woken by {@link #signal()}, or here on every {@value #BATCH}th event.
      */
     public boolean offer(Event e) {
-        if (queue.offer(e)) {
-            if ((accepted.incrementAndGet() & (BATCH - 1)) == 0) signal();
-            return true;
+        int weight = e.weight();
+        if (budget.take(weight)) {
+            if (queue.offer(e)) {
+                if ((accepted.incrementAndGet() & (BATCH - 1)) == 0) signal();
+                return true;
+            }
+            budget.give(weight);
+        } else {
+            overBudget();
         }
         lostQueue.increment();
         signal();
         return false;
+    }
+
+    /** Says, at most once a minute per log, that events were dropped for the shared budget. */
+    private void overBudget() {
+        long now = System.nanoTime();
+        if (budgetWarned != Long.MIN_VALUE && now - budgetWarned < 60_000_000_000L) return;
+        budgetWarned = now;
+        LOG.warnf("%s: events dropped (counted in lost{stage=\"queue\"}): the events waiting to be written, all monitors"
+                + " together, hold %d MiB, the most this daemon's heap allows (half of -Xmx); %s", monitor, budget.limit() >> 20,
+                file.problem() == null ? "a writer is behind" : "writing fails: " + file.problem());
     }
 
     /** Wakes the writer if it sleeps with events to write: call once after offering a batch. */
@@ -242,6 +268,7 @@ public final class EventLog implements AutoCloseable {
         }
         for (int i = done; i < batch.size(); i++) held.addLast(batch.get(i));
         heldSize = held.size();
+        release(batch, done);
         processed.addAndGet(done);
         batch.clear();
         if (!held.isEmpty()) nextRetry = System.nanoTime() + RETRY_NANOS;
@@ -262,15 +289,23 @@ public final class EventLog implements AutoCloseable {
         writeBatch();
         if (closing && !held.isEmpty()) {
             // stopping while the file still fails: what waits cannot be written
-            long left = held.size() + queue.size();
-            lostWrite.increment(left);
-            processed.addAndGet(left);
+            List<Event> left = new ArrayList<>(held);
+            queue.drainTo(left);
+            lostWrite.increment(left.size());
+            release(left, left.size());
+            processed.addAndGet(left.size());
             held.clear();
             heldSize = 0;
-            queue.clear();
             return false;
         }
         return true;
+    }
+
+    /** Gives the budget back for the first {@code n} events of {@code events}: they are done. */
+    private void release(List<Event> events, int n) {
+        long bytes = 0;
+        for (int i = 0; i < n; i++) bytes += events.get(i).weight();
+        if (bytes != 0) budget.give(bytes);
     }
 
     /**

@@ -23,6 +23,7 @@ import io.bpfwatch.monitor.MonitorState;
 import io.bpfwatch.monitor.MonitorType;
 import io.bpfwatch.monitor.Plan;
 import io.bpfwatch.sink.EventLog;
+import io.bpfwatch.sink.QueueBudget;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -65,6 +66,8 @@ public final class Supervisor implements AutoCloseable {
     private final Backoff backoff;
     private final Duration reprobe;
     private final int queueCapacity;
+    /** The heap every monitor's waiting events may take together. */
+    private final QueueBudget queueBudget = QueueBudget.forHeap(Runtime.getRuntime().maxMemory());
     private final HostContext host;
     private final ScheduledExecutorService exec;
     private final OtlpExport export;
@@ -199,7 +202,7 @@ public final class Supervisor implements AutoCloseable {
         Plan plan = ((Availability.Supported) a).plan();
         transition(s, MonitorState.STARTING);
         publish();
-        if (s.log == null) s.log = new EventLog(s.name, logs, queueCapacity, s.health.lostQueue, s.health.lostWrite, s.health.recent);
+        if (s.log == null) s.log = new EventLog(s.name, logs, queueCapacity, queueBudget, s.health.lostQueue, s.health.lostWrite, s.health.recent);
         Monitor m;
         try {
             ContextSpec cs = s.config.context();

@@ -17,7 +17,10 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A bpftrace monitor in the packaged daemon: its child never outlives the daemon, however it dies. */
+/**
+ * A bpftrace monitor in the packaged daemon: its child never outlives the daemon, however it
+ * dies; its long lines cannot take the daemon's heap while the disk does not take them.
+ */
 @RequiresBpf
 @RequiresBpftrace
 class CustomMonitorIT {
@@ -70,6 +73,50 @@ class CustomMonitorIT {
         DaemonIT.signal(daemon, "KILL");
         assertThat(daemon.waitFor(5, TimeUnit.SECONDS)).isTrue();
         assertThat(bpftrace.onExit().get(5, TimeUnit.SECONDS).isAlive()).as("bpftrace died with the daemon").isFalse();
+    }
+
+    @Test
+    void longLinesThatCannotBeWrittenWaitOnlyAsFarAsTheHeapAllowsAndTheRestIsCounted(@TempDir Path dir) throws Exception {
+        // 2000 lines of 256 KiB (the stand-in's "big" mode) while the log folder cannot be made:
+        // the queue alone (65536 events) would hold them all, 1 GB of strings in a 128 MiB heap
+        Path blocked = dir.resolve("logs");
+        Files.writeString(blocked, "a file where the folder should be");
+        Path script = dir.resolve("any.bt");
+        Files.writeString(script, "BEGIN { }\n");
+        Path count = dir.resolve("count");
+        int port = DaemonIT.freePort();
+        Path config = dir.resolve("bpfwatch.yaml");
+        Files.writeString(config, "http:\n  listen: 127.0.0.1:" + port + "\nlogs:\n  dir: " + blocked + "\nmonitors:\n"
+                + "  hostile:\n    kind: bpftrace\n    bpftrace: " + io.bpfwatch.testkit.FakeBpftrace.install(dir)
+                + "\n    script: " + script + "\n    args: [big, " + count + "]\n    max-line: 1MiB\n");
+        Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+        Path out = dir.resolve("daemon.out");
+        Process daemon = new ProcessBuilder(DaemonIT.launcher(), "run", "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        started.add(daemon);
+        DaemonIT.awaitReady(port, daemon, out);
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        double lostQueue;
+        long waiting;
+        while (true) {
+            assertThat(daemon.isAlive()).as(Files.readString(out)).isTrue();
+            lostQueue = new io.bpfwatch.testkit.Prom(DaemonIT.get(port, "/metrics").body())
+                    .get("bpfwatch_events_lost_total{monitor=\"hostile\",stage=\"queue\"}");
+            waiting = -1;
+            for (JsonNode m : JSON.readTree(DaemonIT.get(port, "/monitors").body()).get("monitors")) {
+                if (m.get("name").asText().equals("hostile")) waiting = m.get("log_pending").asLong();
+            }
+            if (Files.exists(count) && lostQueue + waiting == 2000) break;
+            assertThat(System.nanoTime()).as("every line waiting or counted within 120 s: %s lost, %s waiting", lostQueue, waiting)
+                    .isLessThan(deadline);
+            Thread.sleep(200);
+        }
+        // half the 128 MiB heap, ~512 KiB per waiting line (its text and what was parsed from it)
+        assertThat(waiting).isBetween(100L, 128L);
+        assertThat(DaemonIT.get(port, "/health/live").statusCode()).isEqualTo(200);
+        assertThat(Files.readString(out)).contains("hostile: events dropped (counted in lost{stage=\"queue\"})")
+                .contains("the most this daemon's heap allows").doesNotContain("OutOfMemoryError");
     }
 
     @Test

@@ -202,6 +202,40 @@ class EventLogTest {
         assertThat(lostWrite.count() + lostQueue.count()).isEqualTo(1000);
     }
 
+    @Test
+    void theHeapBudgetIsSharedByEveryLogAndGivenBackOnceEventsAreWrittenOrCountedLost(@TempDir Path dir) throws Exception {
+        int weight = new SimpleEvent(0).weight();
+        QueueBudget budget = new QueueBudget(100L * weight); // 100 waiting events in all
+        Path blockerA = dir.resolve("a"), blockerB = dir.resolve("b");
+        Files.writeString(blockerA, "a file where the folder should be");
+        Files.writeString(blockerB, "a file where the folder should be");
+        Counter lostQueueB = registry.counter("qb"), lostWriteB = registry.counter("wb");
+        try (EventLog a = new EventLog("sim", new LogsConfig(blockerA, LogsConfig.Rotation.DEFAULT), 1000, budget, lostQueue, lostWrite, null)) {
+            try (EventLog b = new EventLog("sim", new LogsConfig(blockerB, LogsConfig.Rotation.DEFAULT), 1000, budget, lostQueueB, lostWriteB, null)) {
+                for (int i = 0; i < 60; i++) assertThat(a.offer(new SimpleEvent(i))).as("a's %d", i).isTrue();
+                int acceptedB = 0;
+                for (int i = 0; i < 60; i++) if (b.offer(new SimpleEvent(i))) acceptedB++;
+                // each queue holds 1000, but together they may hold 100
+                assertThat(acceptedB).isEqualTo(40);
+                assertThat(lostQueueB.count()).isEqualTo(20);
+                assertThat(budget.used()).isEqualTo(100L * weight);
+
+                // a's folder can be made again: its 60 are written and their share comes back
+                Files.delete(blockerA);
+                a.signal();
+                assertThat(a.awaitDrained(5000)).isTrue();
+                assertThat(a.linesWritten()).isEqualTo(60);
+                assertThat(budget.used()).isEqualTo(40L * weight);
+                for (int i = 60; i < 120; i++) assertThat(b.offer(new SimpleEvent(i))).as("b's %d", i).isTrue();
+                assertThat(b.offer(new SimpleEvent(120))).isFalse();
+            } // b closed while its folder still cannot be made: what waits is counted lost and given back
+            assertThat(lostWriteB.count()).isEqualTo(100);
+            assertThat(budget.used()).isZero();
+        }
+        assertThat(lostQueue.count()).isZero();
+        assertThat(lostWrite.count()).isZero();
+    }
+
     /** Polls an observable condition of the writer (it retries on a timer). */
     private static void awaitCondition(java.util.function.BooleanSupplier c) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;

@@ -312,7 +312,7 @@ final class BpftraceProcess implements Monitor {
         if (!parsedFields.containsKey("event") && !parsedFields.containsKey("time") && !parsedFields.containsKey("monitor")) {
             // nothing to rename (most lines): the parsed map is the event's
             if (!parsed.json()) parsedFields.put("text", text);
-            return new FieldsEvent(time, monitor, defaultEvent, parsedFields);
+            return new FieldsEvent(time, monitor, defaultEvent, parsedFields, text.length());
         }
         Map<String, Object> fields = new LinkedHashMap<>();
         String event = defaultEvent;
@@ -327,7 +327,7 @@ final class BpftraceProcess implements Monitor {
             }
         }
         if (!parsed.json()) fields.put("text", text);
-        return new FieldsEvent(time, monitor, event, fields);
+        return new FieldsEvent(time, monitor, event, fields, text.length());
     }
 
     private void readErrors(InputStream in) {

@@ -53,9 +53,9 @@ final class StructDecoder implements Decoder<FieldsEvent> {
         reader.readInto(b, off, fields);
         long at = time == null ? WallClock.toEpochNanos(System.nanoTime())
                 : WallClock.toEpochNanos(b.getLong(off + time.offset()));
-        if (pid == null) return new FieldsEvent(at, monitor, event, fields);
+        if (pid == null) return new FieldsEvent(at, monitor, event, fields, reader.size);
         return new FieldsEvent(at, (int) BtfReader.readInt(b, off + pid.offset(), pid.reader().size, true),
                 (int) BtfReader.readInt(b, off + uid.offset(), uid.reader().size, false),
-                (String) comm.reader().read(b, off + comm.offset()), monitor, event, fields);
+                (String) comm.reader().read(b, off + comm.offset()), monitor, event, fields, reader.size);
     }
 }

@@ -134,4 +134,15 @@ class BpftraceOutputTest {
         String run = "\\uffffff41".repeat(200_000);
         assertThat(BpftraceOutput.repair("\"" + run + "\"")).isEqualTo("\"" + "\\u0041".repeat(200_000) + "\"");
     }
+
+    @Test
+    void anEventWeighsWhatItsLineHoldsForTheLogQueuesBudget() {
+        // what the shared heap budget of the log queues counts: a long line weighs its length
+        // (twice: the text and what was parsed from it), a short one about a built-in event's
+        String line = "big=" + "x".repeat(100_000) + " n=1";
+        assertThat(BpftraceProcess.event("m", "print", line, 0).weight()).isGreaterThanOrEqualTo(2 * line.length());
+        String json = "{\"k\": \"" + "y".repeat(50_000) + "\"}";
+        assertThat(BpftraceProcess.event("m", "print", json, 0).weight()).isGreaterThanOrEqualTo(2 * json.length());
+        assertThat(BpftraceProcess.event("m", "print", "pid=1 comm=x", 0).weight()).isBetween(256, 512);
+    }
 }

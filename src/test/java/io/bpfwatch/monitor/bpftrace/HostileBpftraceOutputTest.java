@@ -4,16 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.bpfwatch.monitor.MonitorState;
 import io.bpfwatch.testkit.Connector;
+import io.bpfwatch.testkit.FakeBpftrace;
 import io.bpfwatch.testkit.Prom;
 import io.bpfwatch.testkit.RequiresBpf;
 import io.bpfwatch.testkit.TestDaemon;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 
@@ -30,23 +29,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HostileBpftraceOutputTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static Path fake(Path dir) throws Exception {
-        Path src;
-        try {
-            src = Path.of(HostileBpftraceOutputTest.class.getResource("/bpftrace/fake-bpftrace.py").toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-        Path exe = dir.resolve("bpftrace");
-        Files.copy(src, exe);
-        Files.setPosixFilePermissions(exe, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return exe;
-    }
-
     static String monitor(Path dir, String mode, String extra) throws Exception {
         Path script = dir.resolve("any.bt");
         Files.writeString(script, "BEGIN { }\n");
-        return "  hostile:\n    kind: bpftrace\n    bpftrace: " + fake(dir) + "\n    script: " + script + "\n    args: [" + mode + ", "
+        return "  hostile:\n    kind: bpftrace\n    bpftrace: " + FakeBpftrace.install(dir) + "\n    script: " + script + "\n    args: [" + mode + ", "
                 + dir.resolve("count") + "]\n" + extra;
     }
 
