@@ -2,6 +2,7 @@ package io.bpfwatch.export;
 
 import io.bpfwatch.config.OtlpConfig;
 import io.bpfwatch.event.Event;
+import io.bpfwatch.sink.QueueBudget;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.MeterProvider;
@@ -54,6 +55,12 @@ final class Pipeline {
 
     private final OtlpConfig config;
     private final ArrayBlockingQueue<Event> queue;
+    /**
+     * What the queued events may take of the heap, besides the queue's count: a custom monitor's
+     * event is as large as its line. A quarter of the max heap, apart from the logs' half, so a
+     * collector that is away never takes heap the audit logs need.
+     */
+    private final QueueBudget budget = new QueueBudget(Runtime.getRuntime().maxMemory() / 4);
     private final LogRecordExporter logs;
     private final MetricExporter metrics;
     private final Resource base;
@@ -125,7 +132,23 @@ final class Pipeline {
     }
 
     boolean offer(Event e) {
-        return queue.offer(e);
+        int weight = e.weight();
+        if (!budget.take(weight)) {
+            complaints.once("events are dropped (counted in lost{stage=\"export\"}): those waiting for the collector hold "
+                    + (budget.limit() >> 20) + " MiB, the most this daemon's heap allows them (a quarter of -Xmx)");
+            return false;
+        }
+        if (queue.offer(e)) return true;
+        budget.give(weight);
+        return false;
+    }
+
+    /** The events are sent or counted: their heap is free for others. */
+    private void done(List<Event> events) {
+        long bytes = 0;
+        for (Event e : events) bytes += e.weight();
+        budget.give(bytes);
+        events.clear();
     }
 
     int queued() {
@@ -152,7 +175,7 @@ final class Pipeline {
                 batch = convert(events);
             }
             if (send(batch, config.timeout().toNanos())) {
-                events.clear();
+                done(events);
                 batch = null;
                 backoff = 0;
             } else {
@@ -172,7 +195,7 @@ final class Pipeline {
             long left = closeDeadline - System.nanoTime();
             up = left > 0 && send(batch, left);
             if (up) {
-                events.clear();
+                done(events);
                 batch = null;
             }
         }
@@ -191,6 +214,7 @@ final class Pipeline {
                 lost.accept(e.monitor(), 1);
                 complaints.once("an event could not be made a log record (" + x + "); such events are counted in lost{stage=\"export\"}");
                 events.remove(i--);
+                budget.give(e.weight());
             }
         }
         return out;
@@ -235,7 +259,7 @@ final class Pipeline {
         byMonitor.forEach(lost::accept);
         LOG.warnf("export.otlp: %d events were not sent to %s before the exporter stopped (counted in lost{stage=\"export\"})",
                 events.size(), config.endpoint());
-        events.clear();
+        done(events);
     }
 
     private static String why(CompletableResultCode r) {

@@ -33,13 +33,13 @@ public final class QueueBudget {
     }
 
     /** Takes {@code bytes}; false (nothing taken) when that would pass the limit. */
-    boolean take(int bytes) {
+    public boolean take(int bytes) {
         if (used.addAndGet(bytes) <= limit) return true;
         used.addAndGet(-bytes);
         return false;
     }
 
-    void give(long bytes) {
+    public void give(long bytes) {
         used.addAndGet(-bytes);
     }
 
