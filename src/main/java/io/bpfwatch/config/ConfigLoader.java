@@ -161,8 +161,8 @@ public final class ConfigLoader {
         HttpConfig.Tls tls = null;
         if (s.has("tls")) {
             Section t = s.section("tls");
-            Path cert = readableFile(t, "cert");
-            Path key = readableFile(t, "key");
+            Path cert = pem(t, "cert", readableFile(t, "cert"), io.bpfwatch.http.Pem::certificates);
+            Path key = pem(t, "key", readableFile(t, "key"), io.bpfwatch.http.Pem::privateKey);
             t.finish();
             if (cert != null && key != null) tls = new HttpConfig.Tls(cert, key);
         }
@@ -187,6 +187,22 @@ public final class ConfigLoader {
     }
 
     private static final java.util.regex.Pattern BCRYPT = java.util.regex.Pattern.compile("\\$2[aby]?\\$\\d\\d\\$[./A-Za-z0-9]{53}");
+
+    private interface PemReader {
+        Object read(Path file) throws IOException, java.security.GeneralSecurityException;
+    }
+
+    /** {@code file} if {@code reader} makes what it should of it (a certificate chain, a key); null (and a problem) if not. */
+    private static Path pem(Section t, String key, Path file, PemReader reader) {
+        if (file == null) return null;
+        try {
+            reader.read(file);
+            return file;
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            t.problems().at(t.keyNode(key), t.path() + "." + key + ": " + e.getMessage());
+            return null;
+        }
+    }
 
     /** A file named by {@code key} that the daemon can read now; null (and a problem) if not. */
     private static Path readableFile(Section t, String key) {

@@ -39,12 +39,8 @@ public final class Pem {
     private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
 
     public static SSLContext serverContext(Path certFile, Path keyFile) throws IOException, GeneralSecurityException {
-        Collection<? extends Certificate> chain;
-        try (var in = Files.newInputStream(certFile)) {
-            chain = CertificateFactory.getInstance("X.509").generateCertificates(in);
-        }
-        if (chain.isEmpty()) throw new GeneralSecurityException(certFile + ": no certificate in it");
-        PrivateKey key = privateKey(Files.readString(keyFile, StandardCharsets.US_ASCII), keyFile.toString());
+        Collection<? extends Certificate> chain = certificates(certFile);
+        PrivateKey key = privateKey(keyFile);
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         char[] none = new char[0];
@@ -54,6 +50,25 @@ public final class Pem {
         SSLContext tls = SSLContext.getInstance("TLS");
         tls.init(kmf.getKeyManagers(), null, null);
         return tls;
+    }
+
+    /** The certificate chain in a PEM file; a message naming the file if there is none or one is not valid. */
+    public static Collection<? extends Certificate> certificates(Path file) throws IOException, GeneralSecurityException {
+        String text = Files.readString(file, StandardCharsets.ISO_8859_1);
+        if (!text.contains("-----BEGIN CERTIFICATE-----")) throw new GeneralSecurityException(file + ": no PEM certificate in it");
+        try {
+            Collection<? extends Certificate> chain = CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new java.io.ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1)));
+            if (chain.isEmpty()) throw new GeneralSecurityException(file + ": no PEM certificate in it");
+            return chain;
+        } catch (java.security.cert.CertificateException e) {
+            throw new GeneralSecurityException(file + ": a certificate in it is not valid: " + e.getMessage());
+        }
+    }
+
+    /** The first private key in a PEM file. */
+    public static PrivateKey privateKey(Path file) throws IOException, GeneralSecurityException {
+        return privateKey(Files.readString(file, StandardCharsets.ISO_8859_1), file.toString());
     }
 
     /** The first private key in {@code pem}; {@code name} is for messages. */
