@@ -23,9 +23,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>One dispatcher thread accepts; requests are read and answered by up to {@link #WORKERS}
  * threads, made when no other is free and gone after a minute idle (a daemon scraped every
  * few seconds has one; an idle daemon that nobody scrapes has none). A request that comes
- * while all of them are busy is refused: its connection is closed. Limits against clients that hold connections (the JDK's defaults have none):
- * a request must arrive within 30 s and its answer be taken within 60 s, and at most 64
- * connections are open; an administrator's -D settings of these properties win.
+ * while all of them are busy is refused: its connection is closed. Limits against clients that
+ * hold connections (the JDK's defaults have none): a request must arrive within 30 s and its
+ * answer be taken within 60 s, and at most 64 connections are open; an administrator's -D
+ * settings of these properties win.
  */
 public final class WebServer implements AutoCloseable {
     static final int WORKERS = 4;

@@ -21,9 +21,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * The reader thread hands events over and never blocks: a full queue drops the event and counts
  * it ({@code stage="queue"}), and so does the heap budget all logs share ({@link QueueBudget}),
- * which bounds what waiting events may take of the heap whatever their size. The writer encodes a batch as JSON lines and appends it. When the
- * file cannot take them (a full disk, a folder that is gone and cannot be made), the lines not
- * written wait, in order, and the writer tries again every {@value #RETRY_NANOS} ns, leaving new
+ * which bounds what waiting events may take of the heap whatever their size. The writer
+ * encodes a batch as JSON lines and appends it. When the file cannot take them (a full disk, a
+ * folder that is gone and cannot be made), the lines not written wait, in order, and the writer tries again every {@value #RETRY_NANOS} ns, leaving new
  * events in the queue meanwhile: once the file takes lines again, every waiting event is
  * written, and only what overflowed the queue is lost. Stopping while the file still fails
  * counts what waits as {@code stage="write"}. So every event is in the file or counted.
