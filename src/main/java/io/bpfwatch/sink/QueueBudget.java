@@ -32,7 +32,11 @@ public final class QueueBudget {
         return new QueueBudget(Long.MAX_VALUE);
     }
 
-    /** Takes {@code bytes}; false (nothing taken) when that would pass the limit. */
+    /**
+     * Takes {@code bytes}; false (nothing taken) when that would pass the limit. One atomic add,
+     * no retry loop: at the limit, two monitors offering at once may both be refused where one
+     * would have fit, which costs an event that was at the edge of being dropped anyway.
+     */
     public boolean take(int bytes) {
         if (used.addAndGet(bytes) <= limit) return true;
         used.addAndGet(-bytes);
