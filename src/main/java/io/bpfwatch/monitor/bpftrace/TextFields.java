@@ -72,10 +72,31 @@ final class TextFields {
                 end = v;
                 while (end < n && !separator(t.charAt(end))) end++;
             }
-            out.put(t.substring(i, k), value(t.substring(v, end)));
+            out.put(key(t, i, k), value(t.substring(v, end)));
             i = end;
         }
         return out;
+    }
+
+    /**
+     * Keys made before, by a hash of their characters. A script prints the same few keys on
+     * every line, so most lines make no key strings, and the map's hash of each key is the one
+     * the cached string already computed. Racy by design: a slot holds an immutable string, and
+     * whichever one a thread sees is used only if its characters are the key's.
+     */
+    private static final String[] KEYS = new String[512];
+
+    /** {@code t}'s characters from {@code from} to {@code to} as a string, the cached one when it is there. */
+    static String key(String t, int from, int to) {
+        int h = 0;
+        for (int i = from; i < to; i++) h = 31 * h + t.charAt(i);
+        int slot = (h ^ (h >>> 16)) & (KEYS.length - 1);
+        String k = KEYS[slot];
+        int len = to - from;
+        if (k != null && k.length() == len && t.regionMatches(from, k, 0, len)) return k;
+        k = t.substring(from, to);
+        KEYS[slot] = k;
+        return k;
     }
 
     /** Where a quoted value starting at {@code v} ends (after its closing quote), or -1. */

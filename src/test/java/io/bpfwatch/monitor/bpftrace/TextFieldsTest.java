@@ -109,4 +109,18 @@ class TextFieldsTest {
         assertThat(integers).as("tokens that are whole numbers").isGreaterThan(100);
         assertThat(decimals).as("tokens that are decimals").isGreaterThan(100);
     }
+
+    @Test
+    void aKeySeenBeforeIsTheSameStringAndCollidingKeysStayApart() {
+        String a = TextFields.pairs("pid=1 comm=x").keySet().iterator().next();
+        String b = TextFields.pairs("tid=7 pid=2").keySet().stream().filter("pid"::equals).findFirst().orElseThrow();
+        assertThat(b).isEqualTo("pid").isSameAs(a);
+        // "Aa" and "BB" have the same hash: each is still itself, whichever the slot holds
+        for (int round = 0; round < 3; round++) {
+            assertThat(TextFields.pairs("Aa=1 BB=2")).containsExactly(java.util.Map.entry("Aa", 1L), java.util.Map.entry("BB", 2L));
+            assertThat(TextFields.pairs("BB=3")).containsOnlyKeys("BB");
+            assertThat(TextFields.pairs("Aa=4")).containsOnlyKeys("Aa");
+        }
+        assertThat(TextFields.key("xpidx", 1, 4)).isEqualTo("pid");
+    }
 }
