@@ -72,7 +72,8 @@ final class TextFields {
                 end = v;
                 while (end < n && !separator(t.charAt(end))) end++;
             }
-            out.put(key(t, i, k), value(t.substring(v, end)));
+            // a whole number (most values) is read in place; anything else as before
+            out.put(key(t, i, k), integer(t, v, end) ? (Object) Long.parseLong(t, v, end, 10) : value(t.substring(v, end)));
             i = end;
         }
         return out;
@@ -136,8 +137,12 @@ final class TextFields {
 
     /** {@code -?(0|[1-9][0-9]{0,17})}: a whole number a long holds, without leading zeros. */
     static boolean integer(String s) {
-        int n = s.length();
-        int i = n > 0 && s.charAt(0) == '-' ? 1 : 0;
+        return integer(s, 0, s.length());
+    }
+
+    /** {@link #integer(String)} of {@code s}'s characters from {@code from} to {@code n}. */
+    static boolean integer(String s, int from, int n) {
+        int i = from < n && s.charAt(from) == '-' ? from + 1 : from;
         if (i >= n) return false;
         if (s.charAt(i) == '0') return i + 1 == n;
         if (n - i > 18) return false;

@@ -102,6 +102,7 @@ class TextFieldsTest {
         int integers = 0, decimals = 0;
         for (String t : tokens) {
             assertThat(TextFields.integer(t)).as("integer(%s)", t).isEqualTo(INTEGER.matcher(t).matches());
+            assertThat(TextFields.integer("x=" + t + " ", 2, 2 + t.length())).as("integer(%s) in place", t).isEqualTo(INTEGER.matcher(t).matches());
             assertThat(TextFields.decimal(t)).as("decimal(%s)", t).isEqualTo(DECIMAL.matcher(t).matches());
             if (TextFields.integer(t)) integers++;
             if (TextFields.decimal(t)) decimals++;
