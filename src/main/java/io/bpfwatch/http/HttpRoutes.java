@@ -42,33 +42,42 @@ public final class HttpRoutes implements HttpHandler {
     @Override
     public void handle(HttpExchange ex) throws IOException {
         try (ex) {
-            if (!auth.allows(ex.getRequestHeaders().getFirst("Authorization"))) {
-                ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"bpfwatch\"");
-                send(ex, 401, TEXT, "Unauthorized\n");
-                return;
+            try {
+                answer(ex);
+            } catch (RuntimeException e) {
+                org.jboss.logging.Logger.getLogger(HttpRoutes.class).warnf(e, "HTTP %s %s failed", ex.getRequestMethod(), ex.getRequestURI());
+                if (ex.getResponseCode() == -1) send(ex, 500, TEXT, "bpfwatch could not answer: " + e + "\n");
             }
-            String path = ex.getRequestURI().getRawPath();
-            Answer a = switch (path) {
-                case "/" -> new Answer(200, TEXT, INDEX);
-                case "/metrics" -> metrics(ex.getRequestHeaders().getFirst("Accept"));
-                case "/monitors" -> new Answer(200, JSON_TYPE, monitorsJson(daemon));
-                case "/top" -> top(ex.getRequestURI().getRawQuery());
-                case "/health/live" -> health(daemon.live(), "live");
-                case "/health/ready" -> health(daemon.ready(), "ready");
-                default -> null;
-            };
-            if (a == null) {
-                send(ex, 404, TEXT, "Not found: " + path + "\n\n" + INDEX);
-            } else if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
-                ex.getResponseHeaders().set("Allow", "GET, HEAD");
-                send(ex, 405, TEXT, "Only GET and HEAD\n");
-            } else {
-                send(ex, a.status, a.type, a.body);
-            }
-        } catch (RuntimeException e) {
-            // the exchange is closed; the client sees the connection end. Say why here.
-            org.jboss.logging.Logger.getLogger(HttpRoutes.class).warnf(e, "HTTP %s %s failed", ex.getRequestMethod(), ex.getRequestURI());
         }
+    }
+
+    private static final java.util.Set<String> PATHS = java.util.Set.of("/", "/metrics", "/monitors", "/top", "/health/live", "/health/ready");
+
+    private void answer(HttpExchange ex) throws IOException {
+        if (!auth.allows(ex.getRequestHeaders().getFirst("Authorization"))) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"bpfwatch\"");
+            send(ex, 401, TEXT, "Unauthorized\n");
+            return;
+        }
+        String path = ex.getRequestURI().getRawPath();
+        if (!PATHS.contains(path)) {
+            send(ex, 404, TEXT, "Not found: " + path + "\n\n" + INDEX);
+            return;
+        }
+        if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+            ex.getResponseHeaders().set("Allow", "GET, HEAD");
+            send(ex, 405, TEXT, "Only GET and HEAD\n");
+            return;
+        }
+        Answer a = switch (path) {
+            case "/metrics" -> metrics(ex.getRequestHeaders().getFirst("Accept"));
+            case "/monitors" -> new Answer(200, JSON_TYPE, monitorsJson(daemon));
+            case "/top" -> top(ex.getRequestURI().getRawQuery());
+            case "/health/live" -> health(daemon.live(), "live");
+            case "/health/ready" -> health(daemon.ready(), "ready");
+            default -> new Answer(200, TEXT, INDEX);
+        };
+        send(ex, a.status, a.type, a.body);
     }
 
     private record Answer(int status, String type, String body) {}
