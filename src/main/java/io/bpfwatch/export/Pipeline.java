@@ -145,9 +145,7 @@ final class Pipeline {
 
     /** The events are sent or counted: their heap is free for others. */
     private void done(List<Event> events) {
-        long bytes = 0;
-        for (Event e : events) bytes += e.weight();
-        budget.give(bytes);
+        budget.give(events, events.size());
         events.clear();
     }
 

@@ -303,9 +303,7 @@ public final class EventLog implements AutoCloseable {
 
     /** Gives the budget back for the first {@code n} events of {@code events}: they are done. */
     private void release(List<Event> events, int n) {
-        long bytes = 0;
-        for (int i = 0; i < n; i++) bytes += events.get(i).weight();
-        if (bytes != 0) budget.give(bytes);
+        budget.give(events, n);
     }
 
     /**

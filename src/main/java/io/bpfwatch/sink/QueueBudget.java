@@ -47,6 +47,13 @@ public final class QueueBudget {
         used.addAndGet(-bytes);
     }
 
+    /** Gives back what the first {@code n} of {@code events} weigh: they are written, sent or counted lost. */
+    public void give(java.util.List<? extends io.bpfwatch.event.Event> events, int n) {
+        long bytes = 0;
+        for (int i = 0; i < n; i++) bytes += events.get(i).weight();
+        if (bytes != 0) used.addAndGet(-bytes);
+    }
+
     public long used() {
         return used.get();
     }
