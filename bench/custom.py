@@ -30,8 +30,11 @@ OBJECT = os.path.join(run.ROOT, "target", "bench", "ioctl.bpf.o")
 
 
 def tree_cpu(pid):
-    """CPU seconds of a process and its children (the JVM and the bpftrace it runs)."""
-    total = run.cpu_seconds(pid)
+    """CPU seconds of a process and its children (the JVM and the bpftrace it runs): its
+    cgroup's, or its threads' and its children's threads' (run.cpu_seconds)."""
+    if pid in run.CGROUPS:
+        return run.cpu_seconds(pid)
+    total = run.thread_cpu(pid)
     # each thread lists the children it started (the JVM starts bpftrace from a monitor's thread)
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -60,21 +63,21 @@ def daemon_with(work, monitors):
 def measure_daemon(d, monitor, ops):
     run.fresh_page_cache()
     ev0, _ = d.metrics()
-    cpu0, jvm0 = tree_cpu(d.pid), run.cpu_seconds(d.pid)
+    cpu0, jvm0 = tree_cpu(d.pid), run.thread_cpu(d.pid)
     run.workload("zfs-ioctl", ops, 1, 0, d.device)
     # until every event is delivered or counted lost; a user's object may lose events in the
     # kernel without counting them (no lost-map), so also until the count has not moved for
     # 2 s. CPU is read when the last event arrived: this loop's own scrapes of /metrics while
     # it waits for events that will not come are not the monitor's cost.
     got, last_got, last_move = 0, -1, time.monotonic()
-    cpu, jvm = tree_cpu(d.pid) - cpu0, run.cpu_seconds(d.pid) - jvm0
+    cpu, jvm = tree_cpu(d.pid) - cpu0, run.thread_cpu(d.pid) - jvm0
     while time.monotonic() - last_move < 2:
         ev, lost = d.metrics()
         got = ev.get(monitor, 0) - ev0.get(monitor, 0)
         dropped = sum(v for k, v in lost.items() if k[0] == monitor)
         if got != last_got:
             last_got, last_move = got, time.monotonic()
-            cpu, jvm = tree_cpu(d.pid) - cpu0, run.cpu_seconds(d.pid) - jvm0
+            cpu, jvm = tree_cpu(d.pid) - cpu0, run.thread_cpu(d.pid) - jvm0
         if got + dropped >= ops:
             break
         time.sleep(0.05)

@@ -5,7 +5,8 @@ For each repetition: the workloads untraced, then under bpfwatch (all four monit
 the shipped settings), then under the bpftrace scripts in bench/bpftrace/. Measured:
   - ns per traced system call (workload's own clock), minus the untraced baseline = added cost,
     for calls whose event is submitted and for calls the kernel filters out;
-  - daemon (or bpftrace) CPU-seconds per million events delivered (utime+stime from /proc);
+  - daemon (or bpftrace) CPU-seconds per million events delivered (the scheduler's count of
+    time on a CPU, per process: see CGROUP2);
   - events delivered and lost (bpfwatch's own counters and lines in its logs; bpftrace's lines);
   - a sustained-rate sweep (zfs ioctls, the cheapest event to make) for losses;
   - daemon RSS (peak, VmHWM) and start to READY=1 (sd_notify, as systemd sees it);
@@ -46,7 +47,6 @@ OUT = os.environ.get("BENCH_OUT", os.path.join(BENCH, "results"))
 LAUNCHER = os.environ.get("BPFWATCH", os.path.join(ROOT, "target", "bpfwatch"))
 PORT = int(os.environ.get("BENCH_PORT", "9577"))
 WORKLOAD = os.path.join(ROOT, "target", "bench", "workload")
-TICK = os.sysconf("SC_CLK_TCK")
 SCALE = 10 if QUICK else 1
 # seconds a start may take (under emulation, as in bench/dns_hooks.py's VM runs, Java is slow)
 READY_TIMEOUT = int(os.environ.get("BENCH_READY_TIMEOUT", "60"))
@@ -74,10 +74,82 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
+# CPU time is read from the scheduler's own count of the time each task ran (nanoseconds), not
+# from /proc/PID/stat's utime + stime: those are sampled at the scheduler's tick (every 4 ms on
+# these kernels) and reported in 10 ms steps. A tcp window of 60k connects costs the daemon
+# ~0.1 CPU-s, so one step was ~10 % of it (0.17 CPU-s per M events: the 1.33/1.5/1.67 of
+# earlier tables were single steps apart). A process the bench starts is moved into a cgroup
+# v2 of its own, whose cpu.stat usage_usec is that count for all of its threads and children,
+# those that exited included; without a writable cgroup v2 hierarchy (BENCH_CPU=threads
+# forces this), the sum over its live threads' /proc/PID/task/TID/schedstat.
+CGROUP2 = next((line.split()[1] for line in open("/proc/self/mounts") if line.split()[2] == "cgroup2"), None)
+CGROUPS = {}  # pid -> the cgroup v2 directory it was moved into when started
+
+
+def own_cgroup(pid, name):
+    """Moves a process the bench just started into a cgroup v2 of its own (see CGROUP2)."""
+    if CGROUP2 is None or os.environ.get("BENCH_CPU") == "threads":
+        return
+    for old in os.listdir(CGROUP2):  # what an interrupted run left behind (rmdir fails while in use)
+        if old.startswith("bpfwatch-bench-"):
+            try:
+                os.rmdir(os.path.join(CGROUP2, old))
+            except OSError:
+                pass
+    path = os.path.join(CGROUP2, f"bpfwatch-bench-{os.getpid()}-{name}-{pid}")
+    try:
+        os.mkdir(path)
+        with open(os.path.join(path, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+        CGROUPS[pid] = path
+    except OSError as e:
+        log(f"  {name}: no cgroup of its own ({e}); its CPU time is its live threads' (schedstat)")
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+
+
+def release_cgroup(pid):
+    """After the process exited and was reaped: removes its cgroup."""
+    path = CGROUPS.pop(pid, None)
+    for _ in range(50) if path else ():
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)  # its last tasks are still leaving
+
+
+def thread_cpu(pid):
+    """On-CPU seconds of a process's live threads, children not included."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return 0.0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # the thread ended meanwhile
+    return total / 1e9
+
+
 def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    """On-CPU seconds of a process the bench started: with its children, from its cgroup when
+    it has one, else its live threads' (see CGROUP2)."""
+    path = CGROUPS.get(pid)
+    if path:
+        with open(os.path.join(path, "cpu.stat")) as f:
+            for line in f:
+                key, value = line.split()
+                if key == "usage_usec":
+                    return int(value) / 1e6
+    return thread_cpu(pid)
 
 
 def status_kib(pid, key):
@@ -159,6 +231,7 @@ class Daemon:
         t0 = time.monotonic()
         self.proc = subprocess.Popen([LAUNCHER, "run", "--config", self.config, "--logs-dir", self.logs], env=env,
                                      stdout=open(os.path.join(self.work, "daemon.out"), "ab"), stderr=subprocess.STDOUT)
+        own_cgroup(self.proc.pid, "bpfwatch")
         ready = None
         deadline = t0 + READY_TIMEOUT
         while ready is None and time.monotonic() < deadline:
@@ -183,6 +256,8 @@ class Daemon:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(20)
+        if self.proc:
+            release_cgroup(self.proc.pid)
         # The lines were counted while measuring; a run writes gigabytes of them, and scripts
         # that start a daemon per option and repetition would otherwise fill the disk.
         shutil.rmtree(self.logs, ignore_errors=True)
@@ -264,6 +339,7 @@ class Bpftrace:
                 os.unlink(f)
         self.proc = subprocess.Popen(["bpftrace", "-o", self.out, os.path.join(BENCH, "bpftrace", script)],
                                      stdout=subprocess.DEVNULL, stderr=open(self.err, "wb"))
+        own_cgroup(self.proc.pid, "bpftrace")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if os.path.exists(self.out) and os.path.getsize(self.out) > 0:
@@ -293,6 +369,8 @@ class Bpftrace:
             self.proc.wait(20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
+        release_cgroup(self.proc.pid)
         lost = re.findall(r"Lost (\d+) events", open(self.err).read())
         return sum(int(x) for x in lost)
 
