@@ -76,6 +76,13 @@ public final class FieldsEvent extends Event {
 
     @Override
     public void writeFields(FieldWriter w) {
+        if (fields instanceof Fields f) { // what the custom kinds make: by index, no iterator or entries
+            for (int i = 0, n = f.size(); i < n; i++) {
+                w.name(f.key(i));
+                write(w, f.value(i));
+            }
+            return;
+        }
         for (Map.Entry<String, Object> f : fields.entrySet()) {
             w.name(f.getKey());
             write(w, f.getValue());

@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor.bpftrace;
 
+import io.bpfwatch.event.Fields;
 import io.bpfwatch.event.FieldsEvent;
 import io.bpfwatch.event.WallClock;
 import io.bpfwatch.libbpf.Errno;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -314,7 +314,7 @@ final class BpftraceProcess implements Monitor {
             if (!parsed.json()) parsedFields.put("text", text);
             return new FieldsEvent(time, monitor, defaultEvent, parsedFields, text.length());
         }
-        Map<String, Object> fields = new LinkedHashMap<>();
+        Map<String, Object> fields = new Fields(parsedFields.size() + 1);
         String event = defaultEvent;
         for (Map.Entry<String, Object> f : parsedFields.entrySet()) {
             String k = f.getKey();

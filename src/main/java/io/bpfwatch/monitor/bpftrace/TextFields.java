@@ -1,10 +1,10 @@
 package io.bpfwatch.monitor.bpftrace;
 
+import io.bpfwatch.event.Fields;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -28,7 +28,7 @@ final class TextFields {
             try {
                 JsonNode n = JSON.readTree(t);
                 if (n != null && n.isObject()) {
-                    Map<String, Object> out = new LinkedHashMap<>();
+                    Map<String, Object> out = new Fields();
                     for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
                         Map.Entry<String, JsonNode> e = it.next();
                         JsonNode v = e.getValue();
@@ -52,7 +52,7 @@ final class TextFields {
      * character and overflows the stack on a long quoted value.
      */
     static Map<String, Object> pairs(String t) {
-        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> out = new Fields();
         int n = t.length();
         int i = 0;
         while (i < n) {

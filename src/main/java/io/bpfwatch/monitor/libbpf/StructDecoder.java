@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor.libbpf;
 
+import io.bpfwatch.event.Fields;
 import io.bpfwatch.event.FieldsEvent;
 import io.bpfwatch.event.WallClock;
 import io.bpfwatch.libbpf.Btf;
@@ -49,7 +50,7 @@ final class StructDecoder implements Decoder<FieldsEvent> {
     @Override
     public FieldsEvent decode(ByteBuffer b, int off, int len) throws Refused {
         if (len < reader.size) throw new Refused("a record of " + len + " bytes, but struct " + struct + " is " + reader.size);
-        Map<String, Object> fields = new LinkedHashMap<>();
+        Map<String, Object> fields = new Fields(reader.members.size());
         reader.readInto(b, off, fields);
         long at = time == null ? WallClock.toEpochNanos(System.nanoTime())
                 : WallClock.toEpochNanos(b.getLong(off + time.offset()));
