@@ -118,6 +118,11 @@ final class BpftraceOutput {
         int start = PRINTF.length;
         if (len < start + 2 || line[len - 1] != '}' || line[len - 2] != '"') return null;
         for (int i = 0; i < start; i++) if (line[i] != PRINTF[i]) return null;
+        // most lines, read from the bytes: printable ASCII (where UTF-8 and Latin-1 read alike)
+        // with one-character escapes (\" \\ \n ...), in one copy, or two with escapes other than
+        // the final newline; anything else (non-ASCII, \\u escapes) is left to the path below
+        Printf ascii = asciiPrintf(line, start, len - 2);
+        if (ascii != null) return ascii;
         // decoded whole, as the general parser decodes the line: malformed bytes become U+FFFD alike
         String body = new String(line, start, len - 2 - start, StandardCharsets.UTF_8);
         int n = body.length();
@@ -185,6 +190,49 @@ final class BpftraceOutput {
         int m = out.length();
         if (m > 0 && out.charAt(m - 1) == '\n') out.setLength(m - 1);
         return new Printf(out.toString());
+    }
+
+    /** {@link #fastPrintf}'s body in {@code [start, close)} when it is printable ASCII with one-character escapes; else null. */
+    private static Printf asciiPrintf(byte[] line, int start, int close) {
+        byte[] out = null; // made at the first escape that is not the final newline
+        int k = 0;
+        for (int i = start; i < close; ) {
+            byte b = line[i];
+            if (b != '\\') {
+                if (b < 0x20 || b == '"') return null; // (bytes past 0x7f are negative)
+                if (out != null) out[k++] = b;
+                i++;
+                continue;
+            }
+            if (i + 1 >= close) return null;
+            byte c;
+            switch (line[i + 1]) {
+                case '"' -> c = '"';
+                case '\\' -> c = '\\';
+                case '/' -> c = '/';
+                case 'b' -> c = '\b';
+                case 'f' -> c = '\f';
+                case 'n' -> c = '\n';
+                case 'r' -> c = '\r';
+                case 't' -> c = '\t';
+                default -> {
+                    return null;
+                }
+            }
+            if (c == '\n' && i + 2 == close && out == null) { // the usual line: its only escape the final newline
+                return new Printf(new String(line, start, i - start, StandardCharsets.ISO_8859_1));
+            }
+            if (out == null) {
+                out = new byte[close - start];
+                k = i - start;
+                System.arraycopy(line, start, out, 0, k);
+            }
+            out[k++] = c;
+            i += 2;
+        }
+        if (out == null) return new Printf(new String(line, start, close - start, StandardCharsets.ISO_8859_1));
+        if (k > 0 && out[k - 1] == '\n') k--;
+        return new Printf(new String(out, 0, k, StandardCharsets.ISO_8859_1));
     }
 
     /** The line as UTF-8, bytes that are not replaced by U+FFFD. */

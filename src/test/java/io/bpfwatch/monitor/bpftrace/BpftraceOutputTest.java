@@ -81,8 +81,15 @@ class BpftraceOutputTest {
                 "{\"type\": \"printf\", \"data\": \"caf\u00e9 raw UTF-8 and \u00ff\"}",
                 "{\"type\": \"printf\", \"data\": \"\"}",
                 "{\"type\": \"printf\", \"data\": \"\\n\"}",
+                // read from the bytes: an escaped backslash before an n is no newline; one final newline goes
+                "{\"type\": \"printf\", \"data\": \"path=C:\\\\new\\n\"}",
+                "{\"type\": \"printf\", \"data\": \"two\\n\\n\"}",
+                "{\"type\": \"printf\", \"data\": \"end\\\\\"}",
+                "{\"type\": \"printf\", \"data\": \"q=\\\"x\\\" t=\\t\\n\"}",
         };
         for (String line : usual) assertThat(fast(line)).as(line).isNotNull().isEqualTo(parseAny(line));
+        assertThat(fast("{\"type\": \"printf\", \"data\": \"path=C:\\\\new\\n\"}").text()).isEqualTo("path=C:\\new");
+        assertThat(fast("{\"type\": \"printf\", \"data\": \"two\\n\\n\"}").text()).isEqualTo("two\n");
         // not UTF-8 between the quotes: replaced alike
         byte[] bad = "{\"type\": \"printf\", \"data\": \"a\u00ff\u00e2\u0082\\n b\\n\"}".getBytes(StandardCharsets.ISO_8859_1);
         assertThat(BpftraceOutput.fastPrintf(bad, bad.length)).isNotNull().isEqualTo(BpftraceOutput.parseAny(bad, bad.length));
