@@ -141,6 +141,10 @@ public final class DnsNames {
         /** After a connect gave up on its name: the ring position to pass before names are waited for again. */
         private long stuck;
         private long pendingMark;
+        /** A ring position the dns reader was seen to have read everything below, the last time it had. */
+        private long readThrough = -1;
+        /** Whose ring that was (a restarted dns monitor's ring counts from 0 again). */
+        private Fence readThroughOf;
 
         /**
          * The name for a connection made at kernel time {@code ts} (CLOCK_MONOTONIC, as
@@ -157,14 +161,20 @@ public final class DnsNames {
             // only when there is none (a clock read is a good part of a connect's cost here)
             String name = get(netns, addr, off, len, ts);
             if (name != null || ts <= settled) return name;
+            long mark = f.mark();
+            // nothing entered the dns ring since it was last found read to its end: no answer can
+            // have come since, so the lookup above stands (no clock read, no second lookup: what
+            // a connect costs while no DNS traffic flows)
+            if (mark == readThrough && f == readThroughOf && stuck == 0) return null;
             long now = System.nanoTime();
             if (stuck != 0) {
                 if (!f.passed(stuck)) return null; // it gave up on an earlier one: no more waiting until it catches up
                 stuck = 0;
             }
-            long mark = f.mark();
             if (f.passed(mark)) {
                 settled = now;
+                readThrough = mark;
+                readThroughOf = f;
                 return get(netns, addr, off, len, now);
             }
             waits.incrementAndGet();

@@ -11,9 +11,9 @@ class DnsNamesTest {
     private static final int NS = (int) 4026531840L, OTHER_NS = (int) 4026532297L; // namespace inodes are u32
 
     /** A dns ring whose reader has handled everything up to {@code consumed}. */
-    private static final class Ring implements DnsNames.Fence {
+    private static class Ring implements DnsNames.Fence {
         final AtomicLong produced = new AtomicLong(), consumed = new AtomicLong();
-        int wakes;
+        int wakes, passedAsked;
 
         @Override
         public long mark() {
@@ -22,6 +22,7 @@ class DnsNamesTest {
 
         @Override
         public boolean passed(long mark) {
+            passedAsked++;
             return consumed.get() >= mark;
         }
 
@@ -184,6 +185,39 @@ class DnsNamesTest {
         assertThat(reader.resolve(NS, ip("192.0.2.11"), 0, 4, 150, t0, System.nanoTime(), false)).isSameAs(DnsNames.PENDING);
         assertThat(names.waits()).isEqualTo(2);
         assertThat(names.gaveUp()).isZero();
+    }
+
+    @Test
+    void aRingReadToItsEndAndUnchangedAnswersAtOnceButAnAnswerThatCameAfterIsStillFound() {
+        DnsNames names = new DnsNames(16);
+        Ring ring = new Ring();
+        ring.produced.set(500);
+        ring.consumed.set(500); // read to its end
+        names.fence(ring);
+        DnsNames.Reader reader = names.reader();
+        assertThat(reader.lookup(NS, ip("192.0.2.40"), 0, 4, System.nanoTime())).isNull();
+        int asked = ring.passedAsked;
+        assertThat(reader.lookup(NS, ip("192.0.2.40"), 0, 4, System.nanoTime())).as("the ring has not moved").isNull();
+        assertThat(ring.passedAsked).as("answered without asking the ring again").isEqualTo(asked);
+        // an answer enters the ring and is read: the ring moved, so the next connect looks again
+        ring.produced.set(600);
+        names.put(NS, "192.0.2.40", "after.lab.test", 300, System.nanoTime());
+        ring.consumed.set(600);
+        assertThat(reader.lookup(NS, ip("192.0.2.40"), 0, 4, System.nanoTime())).isEqualTo("after.lab.test");
+        assertThat(reader.lookup(NS, ip("192.0.2.49"), 0, 4, System.nanoTime())).as("read to its end again, at 600").isNull();
+        // a restarted dns monitor's ring may stand at the same position with records not yet
+        // read: its reader, woken, handles the answer
+        Ring restarted = new Ring() {
+            @Override
+            public void wake() {
+                names.put(NS, "192.0.2.41", "restarted.lab.test", 300, System.nanoTime());
+                consumed.set(600);
+            }
+        };
+        restarted.produced.set(600);
+        names.fence(restarted);
+        String name = reader.lookup(NS, ip("192.0.2.41"), 0, 4, System.nanoTime());
+        assertThat(name).as("the new ring's position is not taken for the old one's").isEqualTo("restarted.lab.test");
     }
 
     @Test
