@@ -9,14 +9,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import static io.bpfwatch.it.DaemonIT.awaitLine;
 import static io.bpfwatch.it.DaemonIT.awaitReady;
@@ -66,6 +71,11 @@ class TopIT {
 
     /** Runs a shell command line on a pty; {@code keys} are typed once the view has drawn its header. */
     private String onATerminal(String commandLine, String keys) throws Exception {
+        return onATerminal(commandLine, keys, "MONITOR");
+    }
+
+    /** The same, the keys typed once the view has drawn {@code drawn}. */
+    private String onATerminal(String commandLine, String keys, String drawn) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("script", "-qec", commandLine, "/dev/null").redirectErrorStream(true);
         pb.environment().put("SHELL", "/bin/bash");
         Process p = pb.start();
@@ -85,9 +95,9 @@ class TopIT {
         });
         reader.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!text(seen).contains("MONITOR")) {
+        while (!text(seen).contains(drawn)) {
             assertThat(p.isAlive()).as("top is still running: %s", text(seen)).isTrue();
-            assertThat(System.nanoTime()).as("the view drew a frame: %s", text(seen)).isLessThan(deadline);
+            assertThat(System.nanoTime()).as("the view drew %s: %s", drawn, text(seen)).isLessThan(deadline);
             Thread.sleep(20);
         }
         OutputStream in = p.getOutputStream();
@@ -140,7 +150,30 @@ class TopIT {
 
         // a terminal: q ends it, and the terminal's settings are what they were
         String url = "http://127.0.0.1:" + port;
-        String q = onATerminal("stty -g; " + launcher() + " top --interval 1s --url " + url + "; echo status=$?; stty -g", "q");
+        // The view shows the last second, and the connects above are older by now: connects keep
+        // coming while it runs, and q is typed once a frame has ranked them. (It used to be typed
+        // at the first frame, which had destinations only if the view's own connect to the daemon
+        // was written before it asked: on a loaded machine it was not.)
+        AtomicBoolean connecting = new AtomicBoolean(true);
+        Thread connects = new Thread(() -> {
+            while (connecting.get()) {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress("127.0.0.1", 5555), 1000);
+                } catch (IOException refused) {
+                    // refused: still a connect attempt the tcp monitor logs
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // paces the load; nothing waits on it
+            }
+        }, "top-it-connects");
+        connects.start();
+        String q;
+        try {
+            q = onATerminal("stty -g; " + launcher() + " top --interval 1s --url " + url + "; echo status=$?; stty -g", "q",
+                    "tcp destinations");
+        } finally {
+            connecting.set(false);
+            connects.join(5000);
+        }
         assertThat(q).contains("\u001b[?1049h").contains("\u001b[?1049l").contains("\u001b[?25h").contains("status=0")
                 .contains("tcp destinations");
         List<String> settings = q.lines().map(l -> l.replaceAll("\u001b\\[[?0-9;]*[a-zA-Z]", "").strip())
