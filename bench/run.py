@@ -67,6 +67,8 @@ FILTERED = [
     ("ioctl, other command", "ioctl-other", 1_000_000, "zfs", "zfs.bt"),
 ]
 RATES = [100_000, 300_000, 400_000, 500_000]
+# rounds of every workload a daemon is warmed up with before anything is measured
+WARMUP_ROUNDS = int(os.environ.get("BENCH_WARMUP_ROUNDS", "2"))
 RATE_SECONDS = 3 if QUICK else 8
 
 
@@ -136,6 +138,25 @@ def thread_cpu(pid):
                 total += int(f.read().split()[0])
         except (FileNotFoundError, ProcessLookupError):
             pass  # the thread ended meanwhile
+    return total / 1e9
+
+
+def jit_seconds(pid):
+    """On-CPU seconds of the JVM's compiler threads (C1, C2) alive now: what of a window was the JIT."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return 0.0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if "CompilerThre" not in f.read():
+                    continue
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
     return total / 1e9
 
 
@@ -313,10 +334,10 @@ class Daemon:
         fresh_page_cache()
         ev0, lost0 = self.metrics()
         lines0 = self.lines(monitor)
-        cpu0 = cpu_seconds(self.pid)
+        cpu0, jit0 = cpu_seconds(self.pid), jit_seconds(self.pid)
         result = run()
         n = wait_for_lines(lambda: self.lines(monitor) - lines0, expected, settle)
-        cpu = cpu_seconds(self.pid) - cpu0
+        cpu, jit = cpu_seconds(self.pid) - cpu0, jit_seconds(self.pid) - jit0
         ev, lost = self.metrics()
         delivered = ev.get(monitor, 0) - ev0.get(monitor, 0)
         dropped = sum(v - lost0.get(k, 0) for k, v in lost.items() if k[0] == monitor)
@@ -327,7 +348,7 @@ class Daemon:
                 for line in self.window_lines(monitor, lines0):
                     f.write(line + b"\n")
             log(f"  {monitor}: expected {expected}, counted {delivered:.0f}: the window's lines are in {keep}")
-        return result, dict(delivered=delivered, lost=dropped, lost_by_stage=by_stage, cpu=cpu, lines=n)
+        return result, dict(delivered=delivered, lost=dropped, lost_by_stage=by_stage, cpu=cpu, jit=jit, lines=n)
 
 
 class Bpftrace:
@@ -403,9 +424,14 @@ def main():
                 # Warm-up, measured apart: the JIT compiles the hot paths in the first seconds of
                 # load (once per daemon start; C2 keeps compiling through about one run of each
                 # workload). The table is the steady state a long-running daemon is in.
+                # Two rounds: after one, the first measured workload (tcp v4, right after the zfs
+                # storm) paid the JIT recompiling the log writer's code for tcp events again, which
+                # the zfs storm had left compiled for its own: tcp v4 cost ~0.7 CPU-s per M events
+                # more than tcp v6 in every repetition of two runs on 7 December.
                 w0 = cpu_seconds(daemon.pid)
-                for name, mode, ops, monitor, script in SUBMITTED:
-                    daemon.measure(monitor, lambda: workload(mode, ops // SCALE, arg=daemon.device), ops // SCALE)
+                for _ in range(WARMUP_ROUNDS):
+                    for name, mode, ops, monitor, script in SUBMITTED:
+                        daemon.measure(monitor, lambda: workload(mode, ops // SCALE, arg=daemon.device), ops // SCALE)
                 settle(daemon)  # the warm-up's tail (compiles, the first trim) belongs to the warm-up
                 warmup.append(cpu_seconds(daemon.pid) - w0)
                 c0 = cpu_seconds(daemon.pid)
@@ -425,7 +451,7 @@ def main():
                         s["bw_events"].append(m["delivered"])
                         s["bw_lines"].append(m["lines"])
                         log(f"  bpfwatch {name}: {res['ns_per_op']} ns/op, {m['delivered']:.0f}/{expected} events, "
-                            f"lost {m['lost_by_stage']}, {m['lines']} lines, {m['cpu']:.2f} CPU-s")
+                            f"lost {m['lost_by_stage']}, {m['lines']} lines, {m['cpu']:.3f} CPU-s, of which the JIT {m['jit']:.3f}")
                 if rep == REPS - 1:
                     sweep = rate_sweep(daemon)
                     in_bpf = bpf_time(daemon, cases)
@@ -480,7 +506,7 @@ def main():
         ready_median_s=round(median(ready_times), 2), ready_max_s=round(max(ready_times), 2),
         idle_cpu_pct=round(median(idle) * 100, 1),
         warmup_cpu_s=round(median(warmup), 2),
-        warmup_events=sum(ops // SCALE for _, _, ops, _, _ in SUBMITTED),
+        warmup_events=WARMUP_ROUNDS * sum(ops // SCALE for _, _, ops, _, _ in SUBMITTED),
         rss_peak_mib=round(rss_peak / 1024, 1))
     write(rows, sweep, summary)
 
@@ -617,7 +643,7 @@ def write(rows, sweep, summary):
               f"peak RSS (VmHWM, all four monitors enabled, through every workload above) {summary['rss_peak_mib']} MiB; "
               f"idle, it uses {summary['idle_cpu_pct']}% of a CPU (in every CPU figure above: at the tcp workload's "
               f"~16k events/s that alone is ~{summary['idle_cpu_pct'] / 100 / 16000 * 1e6:.1f} CPU-s per M events). "
-              f"Each start's warm-up (one run of every workload above, {summary['warmup_events']} events, while the JIT "
+              f"Each start's warm-up ({WARMUP_ROUNDS} run(s) of every workload above, {summary['warmup_events']} events, while the JIT "
               f"compiles) cost {summary['warmup_cpu_s']} CPU-s, not counted in the table.")
     text = "\n".join(md) + "\n"
     with open(os.path.join(OUT, "latest.md"), "w") as f:
