@@ -29,7 +29,7 @@ ENABLE_CONTRIB = apt-get indextargets --format '$$(COMPONENT)' | grep -qx contri
 	    sed -i -E '/^deb[[:space:]].*debian/{/[[:space:]]contrib([[:space:]]|$$)/!s/$$/ contrib/}' /etc/apt/sources.list; \
 	  fi; }
 
-.PHONY: all deps build run test test-unit fuzz soak bench bench-dns-hooks bench-custom bench-context bench-export bench-jvm bench-threads bench-stop bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
+.PHONY: all deps build run test test-unit fuzz soak bench bench-dns-hooks bench-custom bench-context bench-export bench-jvm bench-threads bench-profile bench-stop bench-hooks bench-jmh clean check probe deb package-deb install install-files uninstall
 
 VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
 DEB := target/bpfwatch_$(VERSION)_all.deb
@@ -159,6 +159,12 @@ bench-jvm: build $(WORKLOAD)
 # BENCH_THREADS=workload:rate,...): writes bench/results/threads.md.
 bench-threads: build $(WORKLOAD)
 	/usr/bin/python3 bench/threads.py
+
+# Where a warm daemon's CPU goes, by thread and frame, under one workload: async-profiler (from
+# Maven Central) attached to it (bench/profile.py; BENCH_PROFILE_MODE=tcp4|dns-sendto|zfs-ioctl...):
+# writes bench/results/profile-MODE.md and target/bench/profile-MODE.collapsed.
+bench-profile: build $(WORKLOAD)
+	/usr/bin/python3 bench/profile.py
 
 # How long SIGTERM to exit takes over 50 start/stop cycles (bench/stop.py; BENCH_STOP_LOAD=1
 # under a connect storm): writes bench/results/stop.md.
