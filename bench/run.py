@@ -125,8 +125,9 @@ def release_cgroup(pid):
             time.sleep(0.1)  # its last tasks are still leaving
 
 
-def thread_cpu(pid):
-    """On-CPU seconds of a process's live threads, children not included."""
+def thread_cpu(pid, named=None):
+    """On-CPU seconds of a process's live threads, children not included; with `named`, only the
+    threads whose name contains it."""
     total = 0
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -134,6 +135,10 @@ def thread_cpu(pid):
         return 0.0
     for tid in tasks:
         try:
+            if named is not None:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    if named not in f.read():
+                        continue
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
                 total += int(f.read().split()[0])
         except (FileNotFoundError, ProcessLookupError):
@@ -143,21 +148,7 @@ def thread_cpu(pid):
 
 def jit_seconds(pid):
     """On-CPU seconds of the JVM's compiler threads (C1, C2) alive now: what of a window was the JIT."""
-    total = 0
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except FileNotFoundError:
-        return 0.0
-    for tid in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                if "CompilerThre" not in f.read():
-                    continue
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total / 1e9
+    return thread_cpu(pid, "CompilerThre")
 
 
 def cpu_seconds(pid):
