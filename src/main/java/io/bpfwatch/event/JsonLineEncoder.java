@@ -36,6 +36,15 @@ public final class JsonLineEncoder extends FieldWriter {
     /** A comma is due before the next name or array item. */
     private boolean comma;
     private final Rfc3339 rfc3339 = new Rfc3339();
+    /**
+     * Names known only at run time, by identity, with their JSON form ({@code "name":}):
+     * direct-mapped, 64 slots of at most {@value #NAME_BYTES} bytes, so a name that is a new
+     * String every time (a JSON object's keys) costs a copy of a few bytes and nothing more.
+     */
+    private static final int NAME_BYTES = 48;
+    private final String[] names = new String[64];
+    private final byte[][] nameJson = new byte[64][];
+    private final int[] nameLength = new int[64];
 
     public JsonLineEncoder() {
         this(64 << 10);
@@ -120,9 +129,25 @@ public final class JsonLineEncoder extends FieldWriter {
     @Override
     public void name(String name) {
         separate();
-        quoted(name);
-        ensure(1);
-        bytes[size++] = ':';
+        int slot = (name.hashCode() * 0x9E3779B9 >>> 26);
+        byte[] json = nameJson[slot];
+        if (names[slot] == name) {
+            raw(json, nameLength[slot]);
+        } else {
+            int start = size;
+            quoted(name);
+            ensure(1);
+            bytes[size++] = ':';
+            int length = size - start;
+            // the same String instance comes again for a custom monitor's keys (the readers
+            // cache them): the next time its JSON form is copied instead of escaped
+            if (length <= NAME_BYTES) {
+                if (json == null) nameJson[slot] = json = new byte[NAME_BYTES];
+                System.arraycopy(bytes, start, json, 0, length);
+                nameLength[slot] = length;
+                names[slot] = name;
+            }
+        }
         comma = false;
     }
 
@@ -240,6 +265,12 @@ public final class JsonLineEncoder extends FieldWriter {
     void raw(byte c) {
         ensure(1);
         bytes[size++] = c;
+    }
+
+    private void raw(byte[] r, int length) {
+        ensure(length);
+        System.arraycopy(r, 0, bytes, size, length);
+        size += length;
     }
 
     void raw(byte[] r) {

@@ -168,6 +168,51 @@ class JsonLineEncoderTest {
         }
     }
 
+    /**
+     * Names known only at run time are kept by identity with their JSON form: one encoder, the
+     * same String instances again (hits), equal strings that are other instances, names that
+     * share a slot, and names too long to keep, all as Jackson writes them.
+     */
+    @Test
+    void namesWrittenAgainByOneEncoderComeOutAsTheFirstTime() throws Exception {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            StringBuilder b = new StringBuilder();
+            int n = r.nextInt(i % 10 == 0 ? 80 : 12); // every tenth may be past the kept length
+            for (int j = 0; j < n; j++) b.append(r.nextInt(4) == 0 ? (char) r.nextInt(0x20, 0x800) : (char) ('a' + r.nextInt(26)));
+            names.add(b.toString());
+        }
+        JsonLineEncoder w = new JsonLineEncoder(16);
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < names.size(); i++) {
+                // the same instance every round; an equal copy at every seventh
+                String name = i % 7 == 0 ? new String(names.get(i).toCharArray()) : names.get(i);
+                String other = names.get((i * 31 + round) % names.size());
+                int start = w.size();
+                w.startObject();
+                w.name(name);
+                w.number(i);
+                w.name(other);
+                w.string(name);
+                w.endObject();
+                String got = new String(w.array(), start, w.size() - start, StandardCharsets.UTF_8);
+                String expected = jackson(g -> {
+                    try {
+                        g.writeStartObject();
+                        g.writeNumberField(name, 0);
+                        g.writeStringField(other, name);
+                        g.writeEndObject();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).replaceFirst(":0,", ":" + i + ",");
+                assertThat(got).as("round %d, name %d", round, i).isEqualTo(expected);
+                w.reset();
+            }
+        }
+    }
+
     @Test
     void aLoneSurrogateIsEscapedSoItReadsBackAsItselfAndTwoSuchKeysStayTwo() throws Exception {
         String line = ours(w -> {

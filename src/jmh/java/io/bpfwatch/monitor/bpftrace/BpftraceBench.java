@@ -38,6 +38,7 @@ public class BpftraceBench {
 
     private byte[] line;
     private JsonLineEncoder encoder;
+    private FieldsEvent made;
 
     @Setup
     public void setup() throws Decoder.Refused, IOException {
@@ -49,7 +50,8 @@ public class BpftraceBench {
         };
         line = json.getBytes(StandardCharsets.UTF_8);
         encoder = new JsonLineEncoder();
-        if (((FieldsEvent) event()).fields().size() < 3) throw new IllegalStateException("the line did not parse into fields: " + json);
+        made = (FieldsEvent) event();
+        if (made.fields().size() < 3) throw new IllegalStateException("the line did not parse into fields: " + json);
     }
 
     /** The reader's part: the line to an event. */
@@ -57,6 +59,13 @@ public class BpftraceBench {
     public Object event() throws Decoder.Refused {
         BpftraceOutput.Printf p = (BpftraceOutput.Printf) BpftraceOutput.parse(line, line.length);
         return BpftraceProcess.event("custom", "printf", p.text(), 1_700_000_000_000_000_000L);
+    }
+
+    /** The writer's part: an event to its JSON line. */
+    @Benchmark
+    public int line() {
+        encoder.reset();
+        return encoder.append(made);
     }
 
     /** The reader's and the writer's: the line to an event, and the event to its JSON line. */
