@@ -62,8 +62,16 @@ public final class Fields extends AbstractMap<String, Object> {
             Integer i = index.get(key);
             return i == null ? -1 : i;
         }
+        if (!(key instanceof String k)) {
+            for (int i = 0; i < size; i++) if (Objects.equals(keys[i], key)) return i;
+            return -1;
+        }
+        // a line's keys are mostly the readers' cached instances; strings keep their hash, so
+        // comparing it first turns down the other keys without comparing their characters
+        int h = k.hashCode();
         for (int i = 0; i < size; i++) {
-            if (Objects.equals(keys[i], key)) return i;
+            String x = keys[i];
+            if (x == k || x != null && x.hashCode() == h && x.equals(k)) return i;
         }
         return -1;
     }
