@@ -4,6 +4,7 @@ import io.bpfwatch.context.ContextResolver;
 import io.bpfwatch.context.ProcessContext;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -30,8 +31,10 @@ public final class EventHeader {
         this.context = context;
     }
 
+    /** Comms made before, by their bytes as two longs (byte i at bits 8i of the first, then the second). */
     private final String[] commCache = new String[256];
-    private final byte[][] commKeys = new byte[256][];
+    private final long[] commLow = new long[256];
+    private final long[] commHigh = new long[256];
     private final byte[] scratch = new byte[COMM_LEN];
 
     public long time(ByteBuffer b, int off) {
@@ -64,28 +67,50 @@ public final class EventHeader {
         return b.getInt(off + NETNS);
     }
 
-    /** The NUL-terminated comm; bytes that are not UTF-8 become U+FFFD. */
+    /**
+     * The NUL-terminated comm; bytes that are not UTF-8 become U+FFFD. Read as two longs and cut
+     * at the first NUL without a loop over its bytes: a comm seen before is found by those two
+     * numbers, and most events make no string.
+     */
     public String comm(ByteBuffer b, int off) {
-        int len = 0;
-        int h = 0;
-        for (; len < COMM_LEN; len++) {
-            byte c = b.get(off + COMM + len);
-            if (c == 0) break;
-            scratch[len] = c;
-            h = h * 31 + c;
+        long low = b.getLong(off + COMM);
+        long high = b.getLong(off + COMM + 8);
+        if (b.order() == ByteOrder.BIG_ENDIAN) {
+            low = Long.reverseBytes(low);
+            high = Long.reverseBytes(high);
         }
-        int slot = (h ^ (h >>> 8) ^ len) & 0xff;
-        byte[] key = commKeys[slot];
-        if (key != null && key.length == len && equal(key, scratch, len)) return commCache[slot];
-        byte[] k = java.util.Arrays.copyOf(scratch, len);
-        String s = new String(k, StandardCharsets.UTF_8);
-        commKeys[slot] = k;
+        int len;
+        long z = zeroBytes(low);
+        if (z != 0) {
+            len = Long.numberOfTrailingZeros(z) >>> 3;
+            low &= below(len);
+            high = 0;
+        } else if ((z = zeroBytes(high)) != 0) {
+            int k = Long.numberOfTrailingZeros(z) >>> 3;
+            high &= below(k);
+            len = 8 + k;
+        } else {
+            len = COMM_LEN; // a full comm has no terminator
+        }
+        long h = (low * 0x9E3779B97F4A7C15L) ^ (high * 0xC2B2AE3D27D4EB4FL);
+        int slot = (int) (h >>> 56);
+        String cached = commCache[slot];
+        if (cached != null && commLow[slot] == low && commHigh[slot] == high) return cached;
+        for (int i = 0; i < len; i++) scratch[i] = (byte) (i < 8 ? low >>> (8 * i) : high >>> (8 * (i - 8)));
+        String s = new String(scratch, 0, len, StandardCharsets.UTF_8);
         commCache[slot] = s;
+        commLow[slot] = low;
+        commHigh[slot] = high;
         return s;
     }
 
-    private static boolean equal(byte[] a, byte[] b, int len) {
-        for (int i = 0; i < len; i++) if (a[i] != b[i]) return false;
-        return true;
+    /** The high bit of each byte of {@code x} that is zero; the lowest one set marks exactly the first zero byte. */
+    private static long zeroBytes(long x) {
+        return (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+    }
+
+    /** The bits of the first {@code n} (0-7) bytes. */
+    private static long below(int n) {
+        return (1L << (8 * n)) - 1;
     }
 }

@@ -47,6 +47,42 @@ class JsonLineEncoderTest {
         assertThat(line.getBytes(StandardCharsets.UTF_8)).doesNotContain((byte) 0xff);
     }
 
+    /**
+     * The comm read as two longs is what reading its bytes up to the first NUL gives, in either
+     * byte order, whatever follows the NUL; the same bytes give the same string instance, and
+     * comms that share a cache slot or differ only after their NUL are not mixed up.
+     */
+    @Test
+    void commsReadAsTwoLongsAreTheirBytesUpToTheFirstNul() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        EventHeader little = new EventHeader();
+        EventHeader big = new EventHeader();
+        java.util.Map<String, String> seen = new java.util.HashMap<>();
+        for (int i = 0; i < 20_000; i++) {
+            byte[] comm = new byte[EventHeader.COMM_LEN];
+            int nul = r.nextInt(EventHeader.COMM_LEN + 2); // 16 and 17: no NUL
+            for (int j = 0; j < comm.length; j++) {
+                // a few comms, so most come again; or random bytes (not UTF-8, NULs after the first)
+                comm[j] = i % 3 == 0 ? (byte) r.nextInt(256) : (byte) ('a' + (j * 7 + i % 40) % 26);
+            }
+            if (nul < comm.length) comm[nul] = 0;
+            else for (int j = 0; j < comm.length; j++) if (comm[j] == 0) comm[j] = '0';
+            int len = 0;
+            while (len < comm.length && comm[len] != 0) len++;
+            String expected = new String(comm, 0, len, StandardCharsets.UTF_8);
+            int off = r.nextInt(8);
+            for (EventHeader h : new EventHeader[] {little, big}) {
+                ByteBuffer b = ByteBuffer.allocate(off + EventHeader.SIZE).order(h == little ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+                b.put(off + EventHeader.COMM, comm);
+                String got = h.comm(b, off);
+                assertThat(got).as("comm %s", java.util.Arrays.toString(comm)).isEqualTo(expected);
+                assertThat(h.comm(b, off)).as("the same bytes again").isSameAs(got);
+            }
+            seen.put(expected, expected);
+        }
+        assertThat(seen.size()).as("distinct comms").isGreaterThan(1000);
+    }
+
     @Test
     void aFullSixteenByteCommHasNoTerminator() {
         ByteBuffer b = ByteBuffer.allocate(EventHeader.SIZE + 8).order(ByteOrder.nativeOrder());
