@@ -193,8 +193,10 @@ final class DnsTracker implements DnsStream.Messages {
 
     private void response(DnsDecoder.Record r, DnsMessage m) {
         if (names != null && m.rcode == 0 && !m.addresses.isEmpty() && m.qname != null) {
-            // whoever asked, this namespace's processes now know these addresses by this name
-            m.putAddresses(names, r.netns, System.nanoTime());
+            // whoever asked, this namespace's processes now know these addresses by this name,
+            // from when the answer came: the kernel's monotonic clock, System.nanoTime()'s, which
+            // the tcp monitor asks with its connects' times too (and no clock is read here)
+            m.putAddresses(names, r.netns, r.ts);
         }
         Key key = new Key(r.conn, m.id);
         for (Pending p = pending.get(key); p != null; p = p.nextSame) {

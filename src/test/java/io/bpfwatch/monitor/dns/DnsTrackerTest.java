@@ -71,12 +71,15 @@ class DnsTrackerTest {
         send(1, 100 * MS, Packets.query(7, "www.lab.test", 1));
         tracker.record(answer);
         recv(2, 104 * MS, Packets.response(8, 3, "nx.lab.test", 1, new byte[] {(byte) 192, 0, 2, 35}));
-        long now = System.nanoTime();
+        long now = 104 * MS; // the records' clock: the answer's time starts its TTL
         assertThat(names.get(77, new byte[] {(byte) 192, 0, 2, 34}, 0, 4, now)).isEqualTo("www.lab.test");
         assertThat(names.get(77, v6, 0, 16, now)).isEqualTo("www.lab.test");
         assertThat(names.get(0, new byte[] {(byte) 192, 0, 2, 34}, 0, 4, now)).as("another namespace").isNull();
         assertThat(names.get(0, new byte[] {(byte) 192, 0, 2, 35}, 0, 4, now)).as("NXDOMAIN names nothing").isNull();
         assertThat(names.size()).isEqualTo(2);
+        // the answers' TTL (300 s) runs from the answer's own time, 103 ms
+        assertThat(names.get(77, v6, 0, 16, 103 * MS + 300_000 * MS - 1)).isEqualTo("www.lab.test");
+        assertThat(names.get(77, v6, 0, 16, 103 * MS + 300_000 * MS + 1)).as("expired").isNull();
     }
 
     @Test
