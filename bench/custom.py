@@ -164,7 +164,8 @@ def main():
         med = statistics.median(values)
         jvm = f"{statistics.median(jvm_only[label]):.2f}" if jvm_only[label] else "—"
         jit = f"{statistics.median(jit_only[label]):.3f}" if jit_only[label] else "—"
-        warmed = "–".join(str(r) for r in sorted(set(warmups[label]))) if warmups[label] else "—"
+        w = warmups[label]
+        warmed = "—" if not w else str(w[0]) if min(w) == max(w) else f"{min(w)}-{max(w)}"
         out.append(f"| {label} | {med:.2f} | {jvm} | {jit} | {med / base:.2f}x | {min(delivered[label]):.0f}/{OPS} | {warmed} |")
     text = "\n".join(out) + "\n"
     print(text)
