@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -59,7 +58,7 @@ public final class EventLog implements AutoCloseable {
     private static final int SEGMENT_BYTES = 256 << 10;
 
     private final String monitor;
-    private final ArrayBlockingQueue<Event> queue;
+    private final EventQueue queue;
     private final QueueBudget budget;
     /** When the budget last refused an event and that was said (producer thread). */
     private long budgetWarned = Long.MIN_VALUE;
@@ -68,7 +67,6 @@ public final class EventLog implements AutoCloseable {
     private final LineFile file;
     private final RecentActivity recent;
     private final Thread writer;
-    private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong processed = new AtomicLong();
     private final AtomicLong linesWritten = new AtomicLong();
     private volatile boolean closing;
@@ -102,7 +100,7 @@ public final class EventLog implements AutoCloseable {
         this.budget = budget;
         this.recent = recent;
         this.file = new LineFile(monitor, config);
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.queue = new EventQueue(capacity);
         this.lostQueue = lostQueue;
         this.lostWrite = lostWrite;
         this.writer = new Thread(this::run, "bpfwatch-" + monitor + "-writer");
@@ -125,8 +123,9 @@ public final class EventLog implements AutoCloseable {
     public boolean offer(Event e) {
         int weight = e.weight();
         if (budget.take(weight)) {
-            if (queue.offer(e)) {
-                if ((accepted.incrementAndGet() & (BATCH - 1)) == 0) signal();
+            long accepted = queue.offer(e);
+            if (accepted > 0) {
+                if ((accepted & (BATCH - 1)) == 0) signal();
                 return true;
             }
             budget.give(weight);
@@ -150,7 +149,7 @@ public final class EventLog implements AutoCloseable {
 
     /** Wakes the writer if it sleeps with events to write: call once after offering a batch. */
     public void signal() {
-        if (waiting && processed.get() < accepted.get()) LockSupport.unpark(writer);
+        if (waiting && processed.get() < queue.offered()) LockSupport.unpark(writer);
     }
 
     /** Reopen the file before the next write (SIGHUP, after logrotate renamed it). */
@@ -170,7 +169,7 @@ public final class EventLog implements AutoCloseable {
 
     /** Events accepted and not yet written (or counted as lost). */
     public long pending() {
-        return accepted.get() - processed.get();
+        return queue.offered() - processed.get();
     }
 
     /** Events the writer took and holds because the file failed (tests wait on it). */
@@ -290,7 +289,7 @@ public final class EventLog implements AutoCloseable {
         if (closing && !held.isEmpty()) {
             // stopping while the file still fails: what waits cannot be written
             List<Event> left = new ArrayList<>(held);
-            queue.drainTo(left);
+            queue.drainTo(left, Integer.MAX_VALUE);
             lostWrite.increment(left.size());
             release(left, left.size());
             processed.addAndGet(left.size());
