@@ -1,7 +1,7 @@
 package io.bpfwatch.sink;
 
 import io.bpfwatch.event.Event;
-import io.bpfwatch.event.FieldWriter;
+import io.bpfwatch.testkit.SimpleEvent;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -13,30 +13,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class EventQueueTest {
 
-    /** An event that says which producer made it and its place in that producer's sequence. */
-    private static final class Numbered extends Event {
-        final int producer;
-        final long seq;
-
-        Numbered(int producer, long seq) {
-            super(0, producer, 0, "p");
-            this.producer = producer;
-            this.seq = seq;
-        }
-
-        @Override
-        public String monitor() {
-            return "test";
-        }
-
-        @Override
-        public String event() {
-            return "n";
-        }
-
-        @Override
-        public void writeFields(FieldWriter w) {
-        }
+    /** An event that says which producer made it (its pid) and its place in that producer's sequence. */
+    private static SimpleEvent numbered(int producer, long seq) {
+        return new SimpleEvent(0, producer, "p", seq, "");
     }
 
     @Test
@@ -46,16 +25,16 @@ class EventQueueTest {
         long taken = 0;
         for (int round = 0; round < 1000; round++) {
             int room = 5 - q.size();
-            for (int i = 0; i < room; i++) assertThat(q.offer(new Numbered(0, seq++))).isEqualTo(seq);
-            assertThat(q.offer(new Numbered(0, -1))).as("full").isEqualTo(-1);
+            for (int i = 0; i < room; i++) assertThat(q.offer(numbered(0, seq++))).isEqualTo(seq);
+            assertThat(q.offer(numbered(0, -1))).as("full").isEqualTo(-1);
             assertThat(q.size()).isEqualTo(5);
             int take = 1 + round % 5;
-            for (int i = 0; i < take; i++) assertThat(((Numbered) q.poll()).seq).isEqualTo(taken++);
+            for (int i = 0; i < take; i++) assertThat(((SimpleEvent) q.poll()).seq).isEqualTo(taken++);
         }
         List<Event> rest = new ArrayList<>();
         assertThat(q.drainTo(rest, 2)).isEqualTo(Math.min(2, (int) (seq - taken)));
         q.drainTo(rest, Integer.MAX_VALUE);
-        for (Event e : rest) assertThat(((Numbered) e).seq).isEqualTo(taken++);
+        for (Event e : rest) assertThat(((SimpleEvent) e).seq).isEqualTo(taken++);
         assertThat(taken).isEqualTo(seq);
         assertThat(q.isEmpty()).isTrue();
         assertThat(q.poll()).isNull();
@@ -87,7 +66,7 @@ class EventQueueTest {
                 long seq = 0;
                 while (seq < perProducer) {
                     // a refused offer is offered again: every event is accepted in the end
-                    if (q.offer(new Numbered(id, seq)) > 0) seq++;
+                    if (q.offer(numbered(id, seq)) > 0) seq++;
                     else refused.incrementAndGet();
                 }
                 accepted[id] = seq;
@@ -110,9 +89,9 @@ class EventQueueTest {
                 q.drainTo(batch, 17);
             }
             for (Event e : batch) {
-                Numbered n = (Numbered) e;
-                assertThat(n.seq).as("producer %d's order", n.producer).isEqualTo(next[n.producer]);
-                next[n.producer]++;
+                SimpleEvent n = (SimpleEvent) e;
+                assertThat(n.seq).as("producer %d's order", n.pid).isEqualTo(next[n.pid]);
+                next[n.pid]++;
                 total++;
             }
         }
