@@ -80,11 +80,12 @@ final class EventQueue {
         Object e = SLOT.getAcquire(slots, i);
         if (e == null) {
             if (h == tail) return null;
-            // a producer has claimed this slot and is about to fill it
-            do {
-                Thread.onSpinWait();
-                e = SLOT.getAcquire(slots, i);
-            } while (e == null);
+            // a producer has claimed this slot and is about to fill it; should it have been
+            // preempted in between, the writer gives up its CPU rather than spin through the slice
+            for (int spins = 0; (e = SLOT.getAcquire(slots, i)) == null; spins++) {
+                if (spins < 100) Thread.onSpinWait();
+                else Thread.yield();
+            }
         }
         // emptied before the head moves on: a producer reuses the slot only after reading that head
         SLOT.setOpaque(slots, i, null);
