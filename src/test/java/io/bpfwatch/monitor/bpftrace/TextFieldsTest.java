@@ -104,7 +104,10 @@ class TextFieldsTest {
             assertThat(TextFields.integer(t)).as("integer(%s)", t).isEqualTo(INTEGER.matcher(t).matches());
             assertThat(TextFields.integer("x=" + t + " ", 2, 2 + t.length())).as("integer(%s) in place", t).isEqualTo(INTEGER.matcher(t).matches());
             assertThat(TextFields.decimal(t)).as("decimal(%s)", t).isEqualTo(DECIMAL.matcher(t).matches());
-            if (TextFields.integer(t)) integers++;
+            if (TextFields.integer(t)) {
+                integers++;
+                assertThat(TextFields.whole("x=" + t + " ", 2, 2 + t.length())).as("whole(%s)", t).isEqualTo(Long.parseLong(t));
+            }
             if (TextFields.decimal(t)) decimals++;
         }
         assertThat(integers).as("tokens that are whole numbers").isGreaterThan(100);
