@@ -37,14 +37,11 @@ public final class JsonLineEncoder extends FieldWriter {
     private boolean comma;
     private final Rfc3339 rfc3339 = new Rfc3339();
     /**
-     * Names known only at run time, by identity, with their JSON form ({@code "name":}):
-     * direct-mapped, 64 slots of at most {@value #NAME_BYTES} bytes, so a name that is a new
-     * String every time (a JSON object's keys) costs a copy of a few bytes and nothing more.
+     * Strings that come again as the same instance, with their JSON form: names known only at
+     * run time (a custom monitor's keys, which its reader caches) with their colon, and the
+     * monitor, event and comm every line starts with (constants, and comms the readers cache).
      */
-    private static final int NAME_BYTES = 48;
-    private final String[] names = new String[64];
-    private final byte[][] nameJson = new byte[64][];
-    private final int[] nameLength = new int[64];
+    private final ByIdentity names = new ByIdentity(), heads = new ByIdentity();
 
     public JsonLineEncoder() {
         this(64 << 10);
@@ -65,16 +62,16 @@ public final class JsonLineEncoder extends FieldWriter {
         for (int i = 0; i < Rfc3339.LENGTH; i++) b[p++] = (byte) t[i];
         size = p;
         raw(MONITOR);
-        quoted(e.monitor());
+        quoted(e.monitor(), heads, false);
         raw(EVENT);
-        quoted(e.event());
+        quoted(e.event(), heads, false);
         if (e.comm != null) { // events of custom monitors may not know their process
             raw(PID);
             digits(e.pid);
             raw(UID);
             digits(e.uid & 0xffffffffL);
             raw(COMM);
-            quoted(e.comm);
+            quoted(e.comm, heads, false);
         }
         if (e.context != null) raw(e.context.json());
         comma = true;
@@ -129,26 +126,43 @@ public final class JsonLineEncoder extends FieldWriter {
     @Override
     public void name(String name) {
         separate();
-        int slot = (name.hashCode() * 0x9E3779B9 >>> 26);
-        byte[] json = nameJson[slot];
-        if (names[slot] == name) {
-            raw(json, nameLength[slot]);
-        } else {
-            int start = size;
-            quoted(name);
+        quoted(name, names, true);
+        comma = false;
+    }
+
+    /**
+     * Strings by identity with their JSON form: direct-mapped, 64 slots of at most
+     * {@value #BYTES} bytes, so a string that is a new instance every time (a JSON object's keys,
+     * an event name a script printed) costs a copy of a few bytes and nothing more.
+     */
+    private static final class ByIdentity {
+        static final int BYTES = 48;
+        final String[] strings = new String[64];
+        final byte[][] json = new byte[64][];
+        final int[] length = new int[64];
+    }
+
+    /** {@link #quoted(String)} (and a colon), copied from {@code cache} when the same instance came before. */
+    private void quoted(String s, ByIdentity cache, boolean colon) {
+        int slot = s.hashCode() * 0x9E3779B9 >>> 26;
+        byte[] json = cache.json[slot];
+        if (cache.strings[slot] == s) {
+            raw(json, cache.length[slot]);
+            return;
+        }
+        int start = size;
+        quoted(s);
+        if (colon) {
             ensure(1);
             bytes[size++] = ':';
-            int length = size - start;
-            // the same String instance comes again for a custom monitor's keys (the readers
-            // cache them): the next time its JSON form is copied instead of escaped
-            if (length <= NAME_BYTES) {
-                if (json == null) nameJson[slot] = json = new byte[NAME_BYTES];
-                System.arraycopy(bytes, start, json, 0, length);
-                nameLength[slot] = length;
-                names[slot] = name;
-            }
         }
-        comma = false;
+        int length = size - start;
+        if (length <= ByIdentity.BYTES) {
+            if (json == null) cache.json[slot] = json = new byte[ByIdentity.BYTES];
+            System.arraycopy(bytes, start, json, 0, length);
+            cache.length[slot] = length;
+            cache.strings[slot] = s;
+        }
     }
 
     @Override

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -246,6 +247,33 @@ class JsonLineEncoderTest {
                 assertThat(got).as("round %d, name %d", round, i).isEqualTo(expected);
                 w.reset();
             }
+        }
+    }
+
+    /**
+     * The monitor, event and comm every line starts with are kept by identity too: lines one
+     * encoder writes, event after event (the same comm instances again, equal copies, comms that
+     * need escaping, long ones, and ones that share a slot), are the lines a fresh encoder writes.
+     */
+    @Test
+    void aLinesHeadWrittenAgainByOneEncoderIsWhatAFreshEncoderWrites() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(9);
+        List<String> comms = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            StringBuilder b = new StringBuilder();
+            int n = r.nextInt(i % 10 == 0 ? 60 : 16);
+            for (int j = 0; j < n; j++) b.append(r.nextInt(5) == 0 ? (char) r.nextInt(0x800) : (char) ('a' + r.nextInt(26)));
+            comms.add(b.toString());
+        }
+        JsonLineEncoder one = new JsonLineEncoder(16);
+        for (int i = 0; i < 3_000; i++) {
+            String comm = comms.get(r.nextInt(comms.size()));
+            if (i % 5 == 0) comm = new String(comm.toCharArray());
+            Event e = i % 2 == 0 ? new SimpleEvent(i, i, comm, i, "t") : new FieldsEvent(i, i, 0, comm, comms.get(i % 200),
+                    comms.get((i * 7) % 200), new Fields());
+            one.reset();
+            one.append(e);
+            assertThat(new String(one.array(), 0, one.size(), StandardCharsets.UTF_8)).as("event %d", i).isEqualTo(JsonLineEncoder.toLine(e));
         }
     }
 
