@@ -50,12 +50,8 @@ final class EventQueue {
         limit = capacity;
     }
 
-    int capacity() {
-        return capacity;
-    }
-
     /**
-     * Adds {@code e} unless {@link #capacity()} events wait; returns how many offers have
+     * Adds {@code e} unless the capacity's worth of events wait; returns how many offers have
      * succeeded with this one (so the first is 1), or -1 when full. Any thread.
      */
     long offer(Event e) {
