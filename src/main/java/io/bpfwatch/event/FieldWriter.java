@@ -40,6 +40,14 @@ public abstract class FieldWriter {
 
     public abstract void string(String value);
 
+    /**
+     * A string whose characters are all ISO-8859-1 (U+0000 to U+00FF), as one read from bytes
+     * with that charset is: the JSON line copies it as bytes, and escapes only if it must.
+     */
+    public void latin1(String value) {
+        string(value);
+    }
+
     public abstract void number(long value);
 
     public abstract void number(double value);

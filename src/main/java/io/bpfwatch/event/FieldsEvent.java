@@ -18,6 +18,8 @@ public final class FieldsEvent extends Event {
     private final String event;
     private final Map<String, Object> fields;
     private final int weight;
+    /** Every String value is ISO-8859-1 characters only (read from bytes as such): see {@link FieldWriter#latin1}. */
+    private final boolean latin1;
 
     /** Without process fields ({@code comm} null: pid, uid and comm are not written). */
     public FieldsEvent(long time, String monitor, String event, Map<String, Object> fields) {
@@ -29,11 +31,20 @@ public final class FieldsEvent extends Event {
      * line, a user's struct), which their strings and nodes hold about twice over at most.
      */
     public FieldsEvent(long time, String monitor, String event, Map<String, Object> fields, int textBytes) {
+        this(time, monitor, event, fields, textBytes, false);
+    }
+
+    /**
+     * {@code latin1}: every String among the fields' values (not in lists, maps or nodes) holds
+     * only ISO-8859-1 characters, as one read from bytes with that charset does.
+     */
+    public FieldsEvent(long time, String monitor, String event, Map<String, Object> fields, int textBytes, boolean latin1) {
         super(time, -1, -1, null);
         this.monitor = monitor;
         this.event = event;
         this.fields = fields;
         this.weight = weigh(fields, textBytes);
+        this.latin1 = latin1;
     }
 
     /** With the process the kernel record names. */
@@ -48,6 +59,7 @@ public final class FieldsEvent extends Event {
         this.event = event;
         this.fields = fields;
         this.weight = weigh(fields, textBytes);
+        this.latin1 = false;
     }
 
     /** The header and ~64 bytes per field (its map entry and boxed value), plus the text's. */
@@ -79,7 +91,9 @@ public final class FieldsEvent extends Event {
         if (fields instanceof Fields f) { // what the custom kinds make: by index, no iterator or entries
             for (int i = 0, n = f.size(); i < n; i++) {
                 w.name(f.key(i));
-                write(w, f.value(i));
+                Object v = f.value(i);
+                if (latin1 && v instanceof String s) w.latin1(s);
+                else write(w, v);
             }
             return;
         }

@@ -173,6 +173,41 @@ public final class JsonLineEncoder extends FieldWriter {
         comma = true;
     }
 
+    /**
+     * One array copy (each char's low byte, which is the char itself in ISO-8859-1) and a scan of
+     * the bytes; from the first char to escape or past ASCII on, the string is encoded as any is.
+     * A caller wrong about the charset cannot break the line: a char past U+00FF whose low byte
+     * is a quote, backslash or control character sends the string to the escaping path too.
+     */
+    @Override
+    @SuppressWarnings("deprecation")
+    public void latin1(String value) {
+        if (value == null) {
+            string(null);
+            return;
+        }
+        separate();
+        int n = value.length();
+        ensure(2 + 6 * n);
+        byte[] b = bytes;
+        int start = size;
+        value.getBytes(0, n, b, start + 1);
+        int end = start + 1 + n;
+        for (int i = start + 1; i < end; i++) {
+            byte c = b[i];
+            if (c < 0x20 || c == '"' || c == '\\') { // past 0x7f too: those bytes are negative
+                b[start] = '"';
+                escaped(value, i - start - 1, i); // what came before it stands as copied
+                comma = true;
+                return;
+            }
+        }
+        b[start] = '"';
+        b[end] = '"';
+        size = end + 1;
+        comma = true;
+    }
+
     @Override
     public void number(long value) {
         separate();
@@ -330,12 +365,19 @@ public final class JsonLineEncoder extends FieldWriter {
 
     /** A JSON string: quotes, escapes, UTF-8. */
     void quoted(String s) {
+        ensure(2 + 6 * s.length());
+        bytes[size] = '"';
+        escaped(s, 0, size + 1);
+    }
+
+    /**
+     * Writes {@code s} from char {@code from} on, escaped, at {@code p}, then the closing quote;
+     * room for six bytes a char and the quote is there.
+     */
+    private void escaped(String s, int from, int p) {
         int n = s.length();
-        ensure(2 + 6 * n);
         byte[] b = bytes;
-        int p = size;
-        b[p++] = '"';
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < n; i++) {
             char c = s.charAt(i);
             if (c < 0x80) {
                 byte e = ESCAPE[c];

@@ -206,6 +206,62 @@ class JsonLineEncoderTest {
     }
 
     /**
+     * ISO-8859-1 strings copied as bytes: every such string (ASCII, quotes, backslashes, control
+     * characters, U+0080 to U+00FF) comes out as the escaping path writes it, in arrays and
+     * beside other fields; and a string that breaks the promise with a char past U+00FF whose low
+     * byte is a quote, backslash or control character still cannot break the line.
+     */
+    @Test
+    void latin1StringsCopiedAsBytesComeOutAsAnyStringDoes() throws Exception {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(23);
+        java.util.List<String> strings = new java.util.ArrayList<>(java.util.List.of("", "plain", "pid=4400 comm=bpftrace name=tank@snap",
+                "\"q\" and \\", "caf\u00e9 \u00ff\u0080", "tab\tnl\n\u0000\u001f\u007f"));
+        for (int i = 0; i < 5_000; i++) {
+            StringBuilder b = new StringBuilder();
+            int n = r.nextInt(60);
+            for (int j = 0; j < n; j++) b.append((char) (r.nextInt(8) == 0 ? r.nextInt(0x100) : 0x20 + r.nextInt(0x5f)));
+            strings.add(b.toString());
+        }
+        for (String s : strings) {
+            String escaped = ours(w -> {
+                w.startObject();
+                w.name("a");
+                w.string(s);
+                w.name("b");
+                w.startArray();
+                w.string(s);
+                w.number(1);
+                w.endArray();
+                w.endObject();
+            });
+            String copied = ours(w -> {
+                w.startObject();
+                w.name("a");
+                w.latin1(s);
+                w.name("b");
+                w.startArray();
+                w.latin1(s);
+                w.number(1);
+                w.endArray();
+                w.endObject();
+            });
+            assertThat(copied).as("%s", s.chars().mapToObj(c -> String.format("%02x", c)).toList()).isEqualTo(escaped);
+        }
+        for (String liar : new String[] {"x\u0122,\"forged\":1", "\u015c\u0122", "a\u010ab"}) {
+            String line = ours(w -> {
+                w.startObject();
+                w.name("a");
+                w.latin1(liar);
+                w.endObject();
+            });
+            assertThat(line).doesNotContain("\n");
+            JsonNode n = new ObjectMapper().readTree(line);
+            assertThat(n.size()).isEqualTo(1);
+            assertThat(n.get("a").asText()).isEqualTo(liar);
+        }
+    }
+
+    /**
      * Names known only at run time are kept by identity with their JSON form: one encoder, the
      * same String instances again (hits), equal strings that are other instances, names that
      * share a slot, and names too long to keep, all as Jackson writes them.

@@ -58,7 +58,7 @@ public class BpftraceBench {
     @Benchmark
     public Object event() throws Decoder.Refused {
         BpftraceOutput.Printf p = (BpftraceOutput.Printf) BpftraceOutput.parse(line, line.length);
-        return BpftraceProcess.event("custom", "printf", p.text(), 1_700_000_000_000_000_000L);
+        return BpftraceProcess.event("custom", "printf", p, 1_700_000_000_000_000_000L);
     }
 
     /** The writer's part: an event to its JSON line. */
@@ -73,6 +73,6 @@ public class BpftraceBench {
     public int eventAndLine() throws Decoder.Refused, IOException {
         BpftraceOutput.Printf p = (BpftraceOutput.Printf) BpftraceOutput.parse(line, line.length);
         encoder.reset();
-        return encoder.append(BpftraceProcess.event("custom", "printf", p.text(), 1_700_000_000_000_000_000L));
+        return encoder.append(BpftraceProcess.event("custom", "printf", p, 1_700_000_000_000_000_000L));
     }
 }

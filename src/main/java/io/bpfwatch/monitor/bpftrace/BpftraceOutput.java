@@ -25,8 +25,25 @@ final class BpftraceOutput {
     sealed interface Message permits Printf, Maps, Attached, Lost, Other {
     }
 
-    /** One printf call's text, without its final newline. */
-    record Printf(String text) implements Message {
+    /**
+     * One printf call's text, without its final newline. {@code latin1}: every character of it is
+     * ISO-8859-1 (it was read from bytes as such), so its JSON line may copy it as bytes. Equal
+     * texts are equal Printfs whichever path read them.
+     */
+    record Printf(String text, boolean latin1) implements Message {
+        Printf(String text) {
+            this(text, false);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Printf p && p.text.equals(text);
+        }
+
+        @Override
+        public int hashCode() {
+            return text.hashCode();
+        }
     }
 
     /** Maps printed by print(), at exit, or by interval probes: {@code type} map, hist or stats. */
@@ -220,7 +237,7 @@ final class BpftraceOutput {
                 }
             }
             if (c == '\n' && i + 2 == close && out == null) { // the usual line: its only escape the final newline
-                return new Printf(new String(line, start, i - start, StandardCharsets.ISO_8859_1));
+                return new Printf(new String(line, start, i - start, StandardCharsets.ISO_8859_1), true);
             }
             if (out == null) {
                 out = new byte[close - start];
@@ -230,9 +247,9 @@ final class BpftraceOutput {
             out[k++] = c;
             i += 2;
         }
-        if (out == null) return new Printf(new String(line, start, close - start, StandardCharsets.ISO_8859_1));
+        if (out == null) return new Printf(new String(line, start, close - start, StandardCharsets.ISO_8859_1), true);
         if (k > 0 && out[k - 1] == '\n') k--;
-        return new Printf(new String(out, 0, k, StandardCharsets.ISO_8859_1));
+        return new Printf(new String(out, 0, k, StandardCharsets.ISO_8859_1), true);
     }
 
     /** The line as UTF-8, bytes that are not replaced by U+FFFD. */

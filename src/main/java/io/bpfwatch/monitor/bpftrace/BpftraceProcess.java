@@ -283,7 +283,7 @@ final class BpftraceProcess implements Monitor {
             }
             FieldsEvent e;
             try {
-                e = event(p.text());
+                e = event(p);
             } catch (StackOverflowError tooDeep) {
                 // parsing never recurses per character now; should a line still find a way, it is
                 // that line that is dropped and counted, not the reader that dies
@@ -302,17 +302,25 @@ final class BpftraceProcess implements Monitor {
      * One printf as an event: {@code event} from the line's own {@code event} field, else the
      * configured name; the parsed fields; {@code text} unless the line was a JSON object.
      */
-    FieldsEvent event(String text) {
-        return event(name, settings.event(), text, WallClock.toEpochNanos(System.nanoTime()));
+    FieldsEvent event(BpftraceOutput.Printf p) {
+        return event(name, settings.event(), p, WallClock.toEpochNanos(System.nanoTime()));
     }
 
+    /** {@link #event(String, String, BpftraceOutput.Printf, long)} for a text of any characters. */
     static FieldsEvent event(String monitor, String defaultEvent, String text, long time) {
+        return event(monitor, defaultEvent, new BpftraceOutput.Printf(text), time);
+    }
+
+    static FieldsEvent event(String monitor, String defaultEvent, BpftraceOutput.Printf p, long time) {
+        String text = p.text();
         TextFields.Parsed parsed = TextFields.parse(text);
+        // key=value values are pieces of the text: ISO-8859-1 where it is; a JSON object's are Jackson's
+        boolean latin1 = p.latin1() && !parsed.json();
         Map<String, Object> parsedFields = parsed.fields();
         if (!parsedFields.containsKey("event") && !parsedFields.containsKey("time") && !parsedFields.containsKey("monitor")) {
             // nothing to rename (most lines): the parsed map is the event's
             if (!parsed.json()) parsedFields.put("text", text);
-            return new FieldsEvent(time, monitor, defaultEvent, parsedFields, text.length());
+            return new FieldsEvent(time, monitor, defaultEvent, parsedFields, text.length(), latin1);
         }
         Map<String, Object> fields = new Fields(parsedFields.size() + 1);
         String event = defaultEvent;
@@ -327,7 +335,7 @@ final class BpftraceProcess implements Monitor {
             }
         }
         if (!parsed.json()) fields.put("text", text);
-        return new FieldsEvent(time, monitor, event, fields, text.length());
+        return new FieldsEvent(time, monitor, event, fields, text.length(), latin1);
     }
 
     private void readErrors(InputStream in) {

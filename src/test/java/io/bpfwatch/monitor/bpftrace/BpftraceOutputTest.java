@@ -108,6 +108,30 @@ class BpftraceOutputTest {
         }
     }
 
+    /**
+     * Lines read from their ASCII bytes say so, and their log lines (their strings copied as
+     * bytes) are what the same texts give as strings of any characters.
+     */
+    @Test
+    void asciiPrintfLinesAreMarkedLatin1AndLogAsAnyTextDoes() throws Exception {
+        String[] ascii = {
+                "{\"type\": \"printf\", \"data\": \"67706112452950 pid=4400 uid=0 comm=bpftrace cmd=0x5a23 name=tank@snap\\n\"}",
+                "{\"type\": \"printf\", \"data\": \"action=snapshot name=\\\"tank@s1 x\\\" ret=0\\n\"}",
+                "{\"type\": \"printf\", \"data\": \"q=\\\"x\\\" t=\\t path=C:\\\\new\\n\"}",
+        };
+        for (String line : ascii) {
+            BpftraceOutput.Printf p = fast(line);
+            assertThat(p.latin1()).as(line).isTrue();
+            io.bpfwatch.event.FieldsEvent copied = BpftraceProcess.event("m", "print", p, 7);
+            io.bpfwatch.event.FieldsEvent escaped = BpftraceProcess.event("m", "print", p.text(), 7);
+            assertThat(io.bpfwatch.event.JsonLineEncoder.toLine(copied)).as(line).isEqualTo(io.bpfwatch.event.JsonLineEncoder.toLine(escaped));
+        }
+        // UTF-8 and \\u escapes are decoded as such: not marked
+        assertThat(fast("{\"type\": \"printf\", \"data\": \"caf\u00e9 raw UTF-8\"}").latin1()).isFalse();
+        assertThat(fast("{\"type\": \"printf\", \"data\": \"\\u00e9\\ud83d\\ude00\"}").latin1()).isFalse();
+        assertThat(((BpftraceOutput.Printf) parseAny(ascii[0])).latin1()).isFalse();
+    }
+
     /** The regular expression raw bytes were once found with, kept as the reference repair must match. */
     private static final java.util.regex.Pattern RAW_BYTES = java.util.regex.Pattern.compile("(?<!\\\\)(?:\\\\uffffff[0-9a-fA-F]{2})+");
 
