@@ -81,7 +81,8 @@ public final class DnsEvent extends Event {
     @Override
     public void writeFields(FieldWriter w) {
         if (kind != Kind.CONNECT) {
-            w.field(QNAME, qname);
+            w.name(QNAME);
+            w.latin1(qname); // DnsMessage: printable ASCII, everything else escaped as \DDD
             w.field(QTYPE, qtype < 0 ? null : DnsCodes.typeName(qtype));
         }
         w.field(SERVER, server);

@@ -96,7 +96,10 @@ public final class TcpEvent extends Event {
         w.field(SPORT, sport);
         w.field(DADDR, daddr());
         w.field(DPORT, dport);
-        if (dns != null) w.field(DNS, dns);
+        if (dns != null) {
+            w.name(DNS);
+            w.latin1(dns); // a question's name as DnsMessage reads it: printable ASCII
+        }
         w.field(ALERT, !rules.isEmpty());
         w.field(RULES, rules);
     }
