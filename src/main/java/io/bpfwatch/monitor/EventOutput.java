@@ -16,13 +16,6 @@ public final class EventOutput {
     // the last unit's counter: a busy unit's events skip the lookup
     private String lastUnit;
     private Counter lastUnitCounter;
-    /**
-     * Events offered since events_total was last brought up to date: a Micrometer counter is a
-     * DoubleAdder (a compare-and-set per increment), so it is added to once per batch and every
-     * {@value #FLUSH_EVERY} events of a long one instead. One thread emits, as for the fields above.
-     */
-    private long uncounted;
-    private static final int FLUSH_EVERY = 1024;
 
     private final OtlpExport export;
 
@@ -44,7 +37,7 @@ public final class EventOutput {
     public void emit(Event e) {
         // a full queue counts the event in lost{queue} instead: events caused = events + kernel + queue
         if (log.offer(e)) {
-            if (++uncounted >= FLUSH_EVERY) count();
+            metrics.events.increment();
             if (unitLabels > 0) byUnit(e.context == null ? null : e.context.unit).increment();
         }
         // the export has its own queue: a slow collector never holds up the file, nor the file the collector
@@ -59,15 +52,9 @@ public final class EventOutput {
         return lastUnitCounter;
     }
 
-    /** After a batch of emits (a ring drain, a tick): counts them, wakes the log writer if it sleeps. */
+    /** After a batch of emits (a ring drain, a tick): wakes the log writer if it sleeps. */
     public void endOfBatch() {
-        if (uncounted > 0) count();
         log.signal();
-    }
-
-    private void count() {
-        metrics.events.increment(uncounted);
-        uncounted = 0;
     }
 
     /** A record the decoder could not make sense of: counted, reported at most once a minute. */
