@@ -30,14 +30,14 @@ public final class EventOutput {
     public EventOutput(MonitorMetrics metrics, EventLog log, int unitLabels, OtlpExport export) {
         this.metrics = metrics;
         this.log = log;
+        metrics.countEventsOf(log);
         this.unitLabels = unitLabels;
         this.export = export;
     }
 
     public void emit(Event e) {
         // a full queue counts the event in lost{queue} instead: events caused = events + kernel + queue
-        if (log.offer(e)) {
-            metrics.events.increment();
+        if (log.offer(e)) { // counted in events_total by the log itself (MonitorMetrics.countEventsOf)
             if (unitLabels > 0) byUnit(e.context == null ? null : e.context.unit).increment();
         }
         // the export has its own queue: a slow collector never holds up the file, nor the file the collector

@@ -1,5 +1,6 @@
 package io.bpfwatch.monitor;
 
+import io.bpfwatch.sink.EventLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -18,7 +19,8 @@ public final class MonitorMetrics {
     private static final String LOST_HELP = "Events lost, by stage: kernel (ring buffer full), queue (writer queue full), write (file write failed), decode (malformed record), export (not sent to the OTLP collector; the file has them)";
 
     public final String monitor;
-    public final Counter events;
+    /** What the monitor's log accepted ({@link #countEventsOf}): exact, and no count kept per event. */
+    public final FunctionCounter events;
     public final Counter lostQueue;
     public final Counter lostWrite;
     public final Counter lostDecode;
@@ -36,7 +38,7 @@ public final class MonitorMetrics {
         this.monitor = monitor;
         this.meters = meters;
         var registry = meters.registry();
-        events = meters.add(Counter.builder("bpfwatch.events").tag("monitor", monitor)
+        events = meters.add(FunctionCounter.builder("bpfwatch.events", this, MonitorMetrics::accepted).tag("monitor", monitor)
                 .description("Events decoded from the kernel and queued for the log (a full queue counts in lost{stage=queue} instead)").register(registry));
         lostQueue = lost(meters, "queue");
         lostWrite = lost(meters, "write");
@@ -53,6 +55,23 @@ public final class MonitorMetrics {
                     .tags("monitor", monitor, "state", s.label())
                     .description("1 for the monitor's current state, 0 for the others").register(registry));
         }
+    }
+
+    /**
+     * The events counted are those {@code log} accepts: a monitor has one log for as long as it
+     * has these metrics (its restarts and reloads keep it), and the log's queue already counts
+     * what it accepted, exactly, with the compare-and-set that claims a slot. A Micrometer
+     * counter incremented per event added another (its DoubleAdder's) on the reader's thread.
+     */
+    public void countEventsOf(EventLog log) {
+        this.log = log;
+    }
+
+    private volatile EventLog log;
+
+    private double accepted() {
+        EventLog l = log;
+        return l == null ? 0 : l.accepted();
     }
 
     private Counter lost(Meters meters, String stage) {

@@ -167,6 +167,11 @@ public final class EventLog implements AutoCloseable {
         return linesWritten.get();
     }
 
+    /** Events this log has accepted since it was made: bpfwatch_events_total. Any thread. */
+    public long accepted() {
+        return queue.offered();
+    }
+
     /** Events accepted and not yet written (or counted as lost). */
     public long pending() {
         return queue.offered() - processed.get();
