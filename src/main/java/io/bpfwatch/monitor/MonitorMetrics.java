@@ -30,6 +30,8 @@ public final class MonitorMetrics {
     private final KernelCounter kernelLoss = new KernelCounter();
     private final AtomicReference<MonitorState> state = new AtomicReference<>(MonitorState.DISABLED);
     private final Meters meters;
+    /** Whose accepted events {@link #events} counts ({@link #countEventsOf}). */
+    private volatile EventLog log;
     private final Map<String, Counter> byUnit = new ConcurrentHashMap<>();
     /** The last seconds' events and top keys (bpfwatch top), filled by the monitor's log writer. */
     public final io.bpfwatch.top.RecentActivity recent = new io.bpfwatch.top.RecentActivity();
@@ -66,8 +68,6 @@ public final class MonitorMetrics {
     public void countEventsOf(EventLog log) {
         this.log = log;
     }
-
-    private volatile EventLog log;
 
     private double accepted() {
         EventLog l = log;

@@ -306,11 +306,6 @@ final class BpftraceProcess implements Monitor {
         return event(name, settings.event(), p, WallClock.toEpochNanos(System.nanoTime()));
     }
 
-    /** {@link #event(String, String, BpftraceOutput.Printf, long)} for a text of any characters. */
-    static FieldsEvent event(String monitor, String defaultEvent, String text, long time) {
-        return event(monitor, defaultEvent, new BpftraceOutput.Printf(text), time);
-    }
-
     static FieldsEvent event(String monitor, String defaultEvent, BpftraceOutput.Printf p, long time) {
         String text = p.text();
         TextFields.Parsed parsed = TextFields.parse(text);

@@ -42,7 +42,7 @@ class BpftraceOutputFuzzer {
         FieldsEvent e = BpftraceProcess.event("fuzz", "line", p, 1_795_000_000_000_000_000L);
         String out = JsonLineEncoder.toLine(e);
         // a text read as ISO-8859-1 is copied as bytes: the same line as any string's escaping gives
-        String escaped = JsonLineEncoder.toLine(BpftraceProcess.event("fuzz", "line", p.text(), 1_795_000_000_000_000_000L));
+        String escaped = JsonLineEncoder.toLine(BpftraceProcess.event("fuzz", "line", new BpftraceOutput.Printf(p.text()), 1_795_000_000_000_000_000L));
         if (!out.equals(escaped)) throw new AssertionError("copied as bytes " + out + ", escaped " + escaped);
         if (out.indexOf('\n') != out.length() - 1) throw new AssertionError("not one line: " + out);
         JsonNode n = STRICT.readTree(out); // throws on a key written twice

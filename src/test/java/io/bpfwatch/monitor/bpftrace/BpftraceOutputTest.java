@@ -123,7 +123,7 @@ class BpftraceOutputTest {
             BpftraceOutput.Printf p = fast(line);
             assertThat(p.latin1()).as(line).isTrue();
             io.bpfwatch.event.FieldsEvent copied = BpftraceProcess.event("m", "print", p, 7);
-            io.bpfwatch.event.FieldsEvent escaped = BpftraceProcess.event("m", "print", p.text(), 7);
+            io.bpfwatch.event.FieldsEvent escaped = BpftraceProcess.event("m", "print", new BpftraceOutput.Printf(p.text()), 7);
             assertThat(io.bpfwatch.event.JsonLineEncoder.toLine(copied)).as(line).isEqualTo(io.bpfwatch.event.JsonLineEncoder.toLine(escaped));
         }
         // UTF-8 and \\u escapes are decoded as such: not marked
@@ -171,9 +171,9 @@ class BpftraceOutputTest {
         // what the shared heap budget of the log queues counts: a long line weighs its length
         // (twice: the text and what was parsed from it), a short one about a built-in event's
         String line = "big=" + "x".repeat(100_000) + " n=1";
-        assertThat(BpftraceProcess.event("m", "print", line, 0).weight()).isGreaterThanOrEqualTo(2 * line.length());
+        assertThat(BpftraceProcess.event("m", "print", new BpftraceOutput.Printf(line), 0).weight()).isGreaterThanOrEqualTo(2 * line.length());
         String json = "{\"k\": \"" + "y".repeat(50_000) + "\"}";
-        assertThat(BpftraceProcess.event("m", "print", json, 0).weight()).isGreaterThanOrEqualTo(2 * json.length());
-        assertThat(BpftraceProcess.event("m", "print", "pid=1 comm=x", 0).weight()).isBetween(256, 512);
+        assertThat(BpftraceProcess.event("m", "print", new BpftraceOutput.Printf(json), 0).weight()).isGreaterThanOrEqualTo(2 * json.length());
+        assertThat(BpftraceProcess.event("m", "print", new BpftraceOutput.Printf("pid=1 comm=x"), 0).weight()).isBetween(256, 512);
     }
 }
