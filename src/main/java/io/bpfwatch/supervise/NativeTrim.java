@@ -14,7 +14,8 @@ import java.lang.management.ManagementFactory;
  * that malloc wanted back at once, ~5 % of the daemon's CPU. Asked every 5 s by the
  * supervisor's housekeeping: a daemon that has gone quiet after work, or whose JIT compiled
  * since (the compiler's arenas are most of what there is to give back), trims once; one that
- * stays busy, once a minute; an idle one, not at all.
+ * stays busy, once a minute, and once when its JIT goes quiet (so a daemon started under load
+ * settles within seconds of its warm-up, not a minute after it); an idle one, not at all.
  */
 final class NativeTrim {
     private static final Logger LOG = Logger.getLogger(NativeTrim.class);
@@ -28,6 +29,8 @@ final class NativeTrim {
 
     private boolean started;
     private long lastLook, lastCpu, lastCompile, lastTrim;
+    /** The JIT compiled between the two looks before this one. */
+    private boolean compiledBefore;
     /** Memory may have been freed since the last trim. */
     private boolean dirty;
     private long trims;
@@ -67,12 +70,14 @@ final class NativeTrim {
         long elapsed = Math.max(1, now - lastLook);
         boolean busy = (cpuNanos - lastCpu) > BUSY_CPU_PER_SECOND_NANOS * (double) elapsed / 1e9;
         boolean compiled = compileMillis != lastCompile;
+        boolean jitWentQuiet = compiledBefore && !compiled;
         lastLook = now;
         lastCpu = cpuNanos;
         lastCompile = compileMillis;
+        compiledBefore = compiled;
         if (busy) {
             dirty = true;
-            if (now - lastTrim < BUSY_TRIM_EVERY_NANOS) return false;
+            if (!jitWentQuiet && now - lastTrim < BUSY_TRIM_EVERY_NANOS) return false;
         } else if (!dirty && !compiled) {
             return false;
         } else {

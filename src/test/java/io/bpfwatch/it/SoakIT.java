@@ -131,21 +131,26 @@ class SoakIT {
         // flat: after a minute of warm-up (JIT, heap sizing), within 10% of the warm level
         List<Sample> warm = samples.stream().filter(s -> s.second() >= Math.min(60, seconds / 3)).toList();
         Sample base = warm.get(0);
-        // RSS: growth persists, so no two samples in a row (10 s apart) may be above the band,
-        // and the last one must be inside it. A single sample above it is a transient, returned
-        // by the next sample (the launcher trims native memory every 5 s): two 10-minute runs
-        // each showed two, at the same moments (~180 s: +13%, ~460 s: +25-45%). Still bounded,
-        // at 1.6x the warm level.
-        long lowKb = (long) (base.rssKb() * 0.9), highKb = (long) (base.rssKb() * 1.1);
+        // RSS's warm level is the median of the first minute of warm samples, not the first of
+        // them: the daemon gives native memory back under load once a minute (NativeTrim), and a
+        // first sample taken just before such a trim stood 10.4 % above every later one (92.4 MiB
+        // at 60 s, 82.8-86.9 after). Still taken early, so that growth over the run shows.
+        long[] early = warm.stream().limit(6).mapToLong(Sample::rssKb).sorted().toArray();
+        long level = early[early.length / 2];
+        // Growth persists, so no two samples in a row (10 s apart) may be above the band, and the
+        // last one must be inside it. A single sample above it is a transient, returned by the
+        // next sample: two 10-minute runs each showed two, at the same moments (~180 s: +13%,
+        // ~460 s: +25-45%). Still bounded, at 1.6x the warm level.
+        long lowKb = (long) (level * 0.9), highKb = (long) (level * 1.1);
         for (int i = 0; i < warm.size(); i++) {
             Sample s = warm.get(i);
-            assertThat(s.rssKb()).as("RSS at %d s vs %d KiB", s.second(), base.rssKb()).isBetween(lowKb, (long) (base.rssKb() * 1.6));
+            assertThat(s.rssKb()).as("RSS at %d s vs a warm level of %d KiB", s.second(), level).isBetween(lowKb, (long) (level * 1.6));
             if (i + 1 < warm.size() && s.rssKb() > highKb) {
-                assertThat(warm.get(i + 1).rssKb()).as("RSS at %d s, after %d KiB at %d s, vs %d KiB", warm.get(i + 1).second(),
-                        s.rssKb(), s.second(), base.rssKb()).isBetween(lowKb, highKb);
+                assertThat(warm.get(i + 1).rssKb()).as("RSS at %d s, after %d KiB at %d s, vs a warm level of %d KiB", warm.get(i + 1).second(),
+                        s.rssKb(), s.second(), level).isBetween(lowKb, highKb);
             }
         }
-        assertThat(last.rssKb()).as("RSS at the end vs %d KiB", base.rssKb()).isBetween(lowKb, highKb);
+        assertThat(last.rssKb()).as("RSS at the end vs a warm level of %d KiB", level).isBetween(lowKb, highKb);
         for (Sample s : warm) {
             assertThat(s.threads()).as("threads at %d s", s.second()).isBetween((int) Math.floor(base.threads() * 0.9), (int) Math.ceil(base.threads() * 1.1));
             assertThat(s.fds()).as("fds at %d s", s.second()).isBetween((int) Math.floor(base.fds() * 0.9), (int) Math.ceil(base.fds() * 1.1));

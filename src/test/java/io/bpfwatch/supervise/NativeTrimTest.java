@@ -47,6 +47,21 @@ class NativeTrimTest {
     }
 
     @Test
+    void aDaemonStartedUnderLoadTrimsWhenItsJitGoesQuietNotAMinuteLater() {
+        Feed f = new Feed();
+        f.trim.due(f.now, f.cpu, f.compile);
+        assertThat(f.look(0.5, 400)).as("warming up under load").isFalse();
+        assertThat(f.look(0.5, 90)).as("still compiling").isFalse();
+        assertThat(f.look(0.4, 0)).as("the JIT has gone quiet: its arenas are given back").isTrue();
+        for (int i = 0; i < 10; i++) assertThat(f.look(0.4, 0)).as("busy, look %d", i).isFalse();
+        assertThat(f.look(0.4, 2)).as("a late compile").isFalse();
+        assertThat(f.look(0.4, 0)).as("quiet after it again").isTrue();
+        int trims = 0;
+        for (int i = 0; i < 12; i++) if (f.look(0.4, 0)) trims++;
+        assertThat(trims).as("a minute of load with no compiles").isEqualTo(1);
+    }
+
+    @Test
     void aCompileWhileQuietIsGivenBackAtTheNextLook() {
         Feed f = Feed.afterStart();
         assertThat(f.look(0.004, 0)).isFalse();
