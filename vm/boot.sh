@@ -8,6 +8,13 @@
 # env:   VM_BOOT_TIMEOUT  seconds until the guest must have booted (default 120)
 #        VM_TIMEOUT       seconds until ENTRY must have finished (default 600)
 #        VM_CPUS (2), VM_MEMORY (2G), VM_QUIET=1 (console only to the log file),
+#        VM_TCG_THREAD (single: the vCPUs take turns on one host thread; multi: one thread
+#        each. With multi, a 6.12 guest once died of "Oops: int3" in
+#        syscall_exit_to_user_mode_prepare while the daemon attached a tracepoint: a vCPU
+#        trapped on the int3 of a jump-label patch that, by the time its handler looked, the
+#        other vCPU had finished; most likely multi-threaded TCG's cross-modifying code, as
+#        the kernel's patching waits for every CPU. Single costs nothing measurable here: a
+#        whole make test-vm took 185 and 180 s per guest against 187 and 164+ s.)
 #        VM_APPEND (more kernel arguments, e.g. loglevel=7 to see the whole boot)
 # exit:  ENTRY's exit status; 124 after a timeout, 125 if the guest stopped without one.
 set -euo pipefail
@@ -55,7 +62,7 @@ done
 console=$out/console.log
 : > "$console"
 started=$(date +%s)
-qemu-system-x86_64 -accel tcg -smp "${VM_CPUS:-2}" -m "${VM_MEMORY:-2G}" \
+qemu-system-x86_64 -accel "tcg,thread=${VM_TCG_THREAD:-single}" -smp "${VM_CPUS:-2}" -m "${VM_MEMORY:-2G}" \
     -nodefaults -no-reboot -display none -monitor none \
     -kernel "$image/vmlinux" -initrd "$image/rootfs.cpio" \
     -append "console=ttyS0 panic=-1 quiet ${VM_APPEND:-}" \
