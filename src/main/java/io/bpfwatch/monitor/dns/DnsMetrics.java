@@ -2,6 +2,7 @@ package io.bpfwatch.monitor.dns;
 
 import io.bpfwatch.monitor.KernelCounter;
 import io.bpfwatch.monitor.Meters;
+import io.bpfwatch.monitor.OwnedCounter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -20,8 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class DnsMetrics {
     private final Meters meters;
     private final MeterRegistry registry;
-    private final Map<String, Counter> queries = new HashMap<>();
-    private final Map<String, Counter> responses = new HashMap<>();
+    // per query and per answer, on the reader thread: counters it owns
+    private final Map<String, OwnedCounter> queries = new HashMap<>();
+    private final Map<String, OwnedCounter> responses = new HashMap<>();
+    // the response counters of the common codes by number (the rest look their label up)
+    private final OwnedCounter[] byRcode = new OwnedCounter[32];
     final DnsLatency latency = new DnsLatency();
     final Counter timeouts;
     final Counter unanswered;
@@ -29,7 +33,7 @@ final class DnsMetrics {
     final Counter overflow;
     final Counter desyncs;
     final Counter tls;
-    /** Queries waiting for a response, read at scrape time. */
+    /** Queries waiting for a response, read at scrape time (set lazily: no fence per query). */
     final AtomicInteger pending = new AtomicInteger();
     /** Received DNS data the kernel could not queue (the object's aux_lost). */
     final KernelCounter responsesLost = new KernelCounter();
@@ -56,13 +60,14 @@ final class DnsMetrics {
                 .register(registry));
         for (String rcode : DnsCodes.RCODE_LABELS) response(rcode);
         response("other");
+        for (int rcode = 0; rcode < byRcode.length; rcode++) byRcode[rcode] = response(DnsCodes.rcodeLabel(rcode));
     }
 
     // the counter of the last query's type and transport: most queries repeat it, so the common
     // case builds no key
     private int lastQtype = Integer.MIN_VALUE;
     private String lastTransport;
-    private Counter lastQuery;
+    private OwnedCounter lastQuery;
 
     void query(int qtype, String transport) {
         if (qtype == lastQtype && transport == lastTransport) {
@@ -71,10 +76,10 @@ final class DnsMetrics {
         }
         String label = qtype < 0 ? "other" : DnsCodes.typeLabel(qtype);
         String key = label + "/" + transport;
-        Counter c = queries.get(key);
+        OwnedCounter c = queries.get(key);
         if (c == null) {
-            c = meters.add(Counter.builder("bpfwatch.dns.queries").tags("qtype", label, "transport", transport)
-                    .description("DNS queries sent, by query type and transport").register(registry));
+            c = OwnedCounter.register(meters, "bpfwatch.dns.queries", "DNS queries sent, by query type and transport",
+                    "qtype", label, "transport", transport);
             queries.put(key, c);
         }
         lastQtype = qtype;
@@ -83,15 +88,13 @@ final class DnsMetrics {
         c.increment();
     }
 
-    private Counter response(String label) {
-        return responses.computeIfAbsent(label, l -> meters.add(Counter.builder("bpfwatch.dns.responses").tag("rcode", l)
-                .description("DNS queries answered, by response code").register(registry)));
+    private OwnedCounter response(String label) {
+        return responses.computeIfAbsent(label, l -> OwnedCounter.register(meters, "bpfwatch.dns.responses",
+                "DNS queries answered, by response code", "rcode", l));
     }
 
     void answered(int rcode, long latencyNanos) {
-        String label = DnsCodes.rcodeLabel(rcode);
-        Counter c = responses.get(label);
-        (c != null ? c : response(label)).increment();
+        (rcode >= 0 && rcode < byRcode.length ? byRcode[rcode] : response(DnsCodes.rcodeLabel(rcode))).increment();
         latency.record(latencyNanos);
     }
 }

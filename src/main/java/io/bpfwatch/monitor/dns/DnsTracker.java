@@ -188,7 +188,7 @@ final class DnsTracker implements DnsStream.Messages {
         newest = p;
         if (oldest == null) oldest = p;
         size++;
-        metrics.pending.set(size);
+        metrics.pending.lazySet(size);
     }
 
     private void response(DnsDecoder.Record r, DnsMessage m) {
@@ -264,7 +264,7 @@ final class DnsTracker implements DnsStream.Messages {
         else newest = p.older;
         p.older = p.newer = p.prevSame = p.nextSame = p.chainTail = null;
         size--;
-        metrics.pending.set(size);
+        metrics.pending.lazySet(size);
     }
 
     /**

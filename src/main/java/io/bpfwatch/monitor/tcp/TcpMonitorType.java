@@ -14,6 +14,7 @@ import io.bpfwatch.monitor.Monitor;
 import io.bpfwatch.monitor.MonitorConfig;
 import io.bpfwatch.monitor.MonitorContext;
 import io.bpfwatch.monitor.MonitorType;
+import io.bpfwatch.monitor.OwnedCounter;
 import io.bpfwatch.monitor.Plan;
 import io.micrometer.core.instrument.Counter;
 
@@ -34,7 +35,7 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
             new Attach.Tracepoint("tcp_retransmit", "tcp", "tcp_retransmit_skb"));
 
     /** Connections by family, alerts by rule (rules come and go with reloads; their series stay). */
-    public record Metrics(Counter ipv4, Counter ipv6, Map<String, Counter> alerts, Meters meters) {
+    public record Metrics(OwnedCounter ipv4, OwnedCounter ipv6, Map<String, Counter> alerts, Meters meters) {
         Counter alert(String rule) {
             return alerts.computeIfAbsent(rule, r -> meters.add(Counter.builder("bpfwatch.tcp.alerts").tag("rule", r)
                     .description("Outgoing TCP connect attempts that matched an alert rule, by rule").register(meters.registry())));
@@ -92,9 +93,8 @@ public final class TcpMonitorType implements MonitorType<TcpSettings, TcpMonitor
         return new Metrics(connections(meters, "ipv4"), connections(meters, "ipv6"), new ConcurrentHashMap<>(), meters);
     }
 
-    private static Counter connections(Meters meters, String family) {
-        return meters.add(Counter.builder("bpfwatch.tcp.connections").tag("family", family)
-                .description("Outgoing TCP connect attempts").register(meters.registry()));
+    private static OwnedCounter connections(Meters meters, String family) {
+        return OwnedCounter.register(meters, "bpfwatch.tcp.connections", "Outgoing TCP connect attempts", "family", family);
     }
 
     /** Connects held back for names at most; past it the oldest is written with what is known. */

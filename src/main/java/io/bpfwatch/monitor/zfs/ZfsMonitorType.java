@@ -18,8 +18,8 @@ import io.bpfwatch.monitor.Monitor;
 import io.bpfwatch.monitor.MonitorConfig;
 import io.bpfwatch.monitor.MonitorContext;
 import io.bpfwatch.monitor.MonitorType;
+import io.bpfwatch.monitor.OwnedCounter;
 import io.bpfwatch.monitor.Plan;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import org.jboss.logging.Logger;
 
@@ -48,11 +48,11 @@ public final class ZfsMonitorType implements MonitorType<ZfsSettings, ZfsMonitor
     /** Operations by action and result; whether the device is there to audit. */
     public static final class Metrics {
         private final Meters meters;
-        private final Map<String, Counter> operations = new HashMap<>();
+        private final Map<String, OwnedCounter> operations = new HashMap<>();
         final AtomicInteger devicePresent = new AtomicInteger();
         // the last operation's counter: a burst of one kind builds no key (reader thread only)
         private String lastAction, lastResult;
-        private Counter lastCounter;
+        private OwnedCounter lastCounter;
 
         Metrics(Meters meters) {
             this.meters = meters;
@@ -63,12 +63,11 @@ public final class ZfsMonitorType implements MonitorType<ZfsSettings, ZfsMonitor
         }
 
         /** The reader thread's (or, once it has ended, the stopping thread's): one caller at a time. */
-        Counter operation(String action, String result) {
+        OwnedCounter operation(String action, String result) {
             if (action == lastAction && result.equals(lastResult)) return lastCounter;
-            Counter c = operations.computeIfAbsent(action + '\0' + result, k -> meters.add(
-                    Counter.builder("bpfwatch.zfs.snapshot.operations").tags("action", action, "result", result)
-                            .description("ZFS snapshot operations by action and result (ok, or the errno name)")
-                            .register(meters.registry())));
+            OwnedCounter c = operations.computeIfAbsent(action + '\0' + result, k -> OwnedCounter.register(meters,
+                    "bpfwatch.zfs.snapshot.operations", "ZFS snapshot operations by action and result (ok, or the errno name)",
+                    "action", action, "result", result));
             lastAction = action;
             lastResult = result;
             lastCounter = c;

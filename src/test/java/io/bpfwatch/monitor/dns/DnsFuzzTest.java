@@ -4,7 +4,7 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.bpfwatch.monitor.Decoder;
 import io.bpfwatch.monitor.Meters;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.nio.ByteBuffer;
@@ -99,7 +99,7 @@ class DnsFuzzTest {
             if (data.consumeBoolean()) tracker.expire(ts);
         }
         tracker.flush();
-        double queries = registry.find("bpfwatch.dns.queries").counters().stream().mapToDouble(Counter::count).sum();
+        double queries = registry.find("bpfwatch.dns.queries").functionCounters().stream().mapToDouble(FunctionCounter::count).sum();
         long queryLines = out.stream().filter(e -> e.kind() != DnsEvent.Kind.CONNECT).count();
         assertThat((double) queryLines).as("each query exactly once").isEqualTo(queries);
         assertThat(tracker.pendingCount()).isZero();

@@ -55,8 +55,8 @@ class DnsTrackerTest {
             assertThat(e.server).isEqualTo("10.0.0.53");
         });
         assertThat(tracker.pendingCount()).isZero();
-        assertThat(registry.get("bpfwatch.dns.responses").tag("rcode", "NOERROR").counter().count()).isEqualTo(1);
-        assertThat(registry.get("bpfwatch.dns.queries").tags("qtype", "A", "transport", "udp").counter().count()).isEqualTo(1);
+        assertThat(registry.get("bpfwatch.dns.responses").tag("rcode", "NOERROR").functionCounter().count()).isEqualTo(1);
+        assertThat(registry.get("bpfwatch.dns.queries").tags("qtype", "A", "transport", "udp").functionCounter().count()).isEqualTo(1);
         assertThat(metrics.latency.count()).isEqualTo(1);
     }
 
